@@ -1,0 +1,729 @@
+"""Tests for gumloop.py: a real HTTP server on 127.0.0.1 records every request on the wire."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import io
+import json
+import logging
+import os
+import re
+import select
+import shutil
+import socket
+import socketserver
+import struct
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import traceback
+import warnings
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, List, Optional
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gumloop  # noqa: E402
+
+CANARY = "tok-CANARY-5f3a9e"
+WAIT = 10.0  # bound for every wait on an event; a pass never comes near it
+
+
+###############################################################################
+# The test server #############################################################
+
+
+class Recorded:
+    """One request as the server saw it."""
+
+    def __init__(self, method: str, target: str, headers: Dict[str, str], body: bytes, conn: int) -> None:
+        self.method = method
+        self.target = target
+        parts = urlsplit(target)
+        self.path = parts.path
+        self.query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        self.raw_query = parts.query
+        self.headers = headers
+        self.body = body
+        self.conn = conn
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def __repr__(self) -> str:
+        return "<%s %s conn=%d>" % (self.method, self.target, self.conn)
+
+
+class Reply:
+    """What a handler uses to answer (or misbehave)."""
+
+    def __init__(self, handler: "_Handler") -> None:
+        self.h = handler
+
+    def send(self, status: int, body: bytes = b"", headers: Optional[Dict[str, str]] = None,
+             content_type: str = "application/json") -> None:
+        h = self.h
+        h.send_response_only(status)
+        hdrs = {"Content-Type": content_type, "Content-Length": str(len(body))}
+        hdrs.update(headers or {})
+        for k, v in hdrs.items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(body)
+        h.wfile.flush()
+
+    def json(self, obj: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> None:
+        self.send(status, json.dumps(obj).encode(), headers)
+
+    def start_chunked(self, status: int = 200, content_type: str = "text/event-stream",
+                      headers: Optional[Dict[str, str]] = None) -> None:
+        h = self.h
+        h.send_response_only(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Transfer-Encoding", "chunked")
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.flush()
+
+    def chunk(self, data: bytes) -> None:
+        if data:
+            self.h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.h.wfile.flush()
+
+    def end_chunked(self) -> None:
+        self.h.wfile.write(b"0\r\n\r\n")
+        self.h.wfile.flush()
+
+    def sse(self, events: List[Any], done: bool = True) -> None:
+        """One HTTP chunk per event; dicts become `data: {json}` events."""
+        self.start_chunked()
+        for event in events:
+            self.chunk(sse_bytes(event))
+        if done:
+            self.chunk(b"data: [DONE]\n\n")
+        self.end_chunked()
+
+    def close(self) -> None:
+        """Close the connection without answering."""
+        self.h.close_connection = True
+
+    def reset(self) -> None:
+        """Abort the connection with a TCP reset."""
+        self.h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.h.close_connection = True
+        self.h.connection.close()
+
+    def wait_for_disconnect(self, timeout: float = WAIT) -> bool:
+        """True once the client has closed its side."""
+        sock = self.h.connection
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([sock], [], [], 0.05)
+            if r:
+                try:
+                    if not sock.recv(65536):
+                        return True
+                except OSError:
+                    return True
+        return False
+
+
+def sse_bytes(event: Any) -> bytes:
+    if isinstance(event, bytes):
+        return event
+    return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_HTTPServer"
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.conn_count += 1
+            self.conn_id = self.server.conn_count
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        rec = Recorded(self.command, self.path, headers, body, self.conn_id)
+        srv = self.server.owner
+        with srv.lock:
+            srv.requests.append(rec)
+        try:
+            srv.dispatch(rec, Reply(self))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True
+
+    def do_CONNECT(self) -> None:  # pragma: no cover - handled by handle_one_request
+        pass
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    owner: "Server"
+    lock: threading.Lock
+    conn_count: int
+
+
+Handler = Callable[[Recorded, Reply], None]
+
+
+class Server:
+    """A scripted HTTP/1.1 server on 127.0.0.1 with keep-alive and chunked responses."""
+
+    def __init__(self, ssl_context: Any = None) -> None:
+        self.lock = threading.Lock()
+        self.requests: List[Recorded] = []
+        self.script: List[Handler] = []
+        self.default: Handler = lambda req, r: r.json({"error": {"message": "no route"}}, 404)
+        self.release = threading.Event()  # stalled handlers wait on this
+        self.httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.owner = self
+        self.httpd.lock = self.lock
+        self.httpd.conn_count = 0
+        if ssl_context is not None:
+            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
+        self.scheme = "https" if ssl_context is not None else "http"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
+
+    @property
+    def base(self) -> str:
+        return self.url + "/api/v1"
+
+    @property
+    def connections(self) -> int:
+        return self.httpd.conn_count
+
+    def then(self, *handlers: Handler) -> "Server":
+        """Queue handlers for the next requests, in order; then the default answers."""
+        with self.lock:
+            self.script.extend(handlers)
+        return self
+
+    def dispatch(self, req: Recorded, reply: Reply) -> None:
+        with self.lock:
+            handler = self.script.pop(0) if self.script else self.default
+        handler(req, reply)
+
+    def stall(self, req: Recorded, reply: Reply) -> None:
+        self.release.wait(WAIT)
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def ok(obj: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> Handler:
+    return lambda req, r: r.json(obj, status, headers)
+
+
+def raw(status: int, body: bytes, content_type: str = "application/json", headers: Optional[Dict[str, str]] = None) -> Handler:
+    return lambda req, r: r.send(status, body, headers, content_type)
+
+
+def sse(events: List[Any], done: bool = True) -> Handler:
+    return lambda req, r: r.sse(events, done)
+
+
+def hang_up(req: Recorded, r: Reply) -> None:
+    r.close()
+
+
+@pytest.fixture
+def server():
+    srv = Server()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def client(server, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("GUMLOOP_") or name.lower().endswith("_proxy") or name in ("TRACEPARENT", "TRACESTATE"):
+            monkeypatch.delenv(name, raising=False)
+    c = gumloop.Gumloop(access_token=CANARY, base_url=server.base, stream_base_url=server.base, max_retries=2)
+    yield c
+    c.close()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("GUMLOOP_") or name.lower().endswith("_proxy") or name in ("TRACEPARENT", "TRACESTATE"):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """A fake clock for retries and polling: sleeps are recorded and advance the clock."""
+    clock = {"now": 1000.0, "sleeps": []}
+
+    def fake_sleep(seconds: float) -> None:
+        clock["sleeps"].append(seconds)
+        clock["now"] += seconds
+
+    monkeypatch.setattr(gumloop, "_sleep", fake_sleep)
+    monkeypatch.setattr(gumloop, "_monotonic", lambda: clock["now"])
+    return clock
+
+
+CHAT_RESULT = {
+    "id": "gen-1",
+    "object": "chat.completion",
+    "created": 1700000000,
+    "model": "claude-sonnet-4-5",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Ottawa"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6, "cost": 0.0012, "is_byok": False},
+}
+
+
+def chunk(content: Optional[str] = None, **delta: Any) -> Dict[str, Any]:
+    if content is not None:
+        delta["content"] = content
+    return {"id": "gen-1", "object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": delta}]}
+
+
+###############################################################################
+# Core: client configuration and the wire #####################################
+
+
+def test_unary_chat_sends_exact_body_and_headers(server, client):
+    server.then(ok(CHAT_RESULT))
+    result = client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "Capital of Canada?"}])
+    assert result.choices[0].message.content == "Ottawa"
+    assert result.usage.total_tokens == 6 and result.usage.cost == 0.0012 and result.usage.is_byok is False
+    (req,) = server.requests
+    assert (req.method, req.path, req.raw_query) == ("POST", "/api/v1/chat/completions", "")
+    assert req.json == {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "Capital of Canada?"}]}
+    assert req.headers["authorization"] == "Bearer " + CANARY
+    assert req.headers["content-type"] == "application/json"
+    assert re.match(r"gumloop-lite/%s Python/\d+\.\d+\.\d+ \w+" % re.escape(gumloop.__version__), req.headers["user-agent"])
+    assert "x-auth-key" not in req.headers
+
+
+def test_create_merges_request_dict_and_keywords_dropping_none(server, client):
+    server.then(ok(CHAT_RESULT))
+    client.chat.completions.create(
+        {"model": "a", "messages": [], "temperature": 0.5, "provider": {"order": ["x"]}},
+        model="b", temperature=None, reasoning={"effort": "low"}, timeout=5,
+    )
+    assert server.requests[0].json == {"model": "b", "messages": [], "temperature": 0.5,
+                                       "provider": {"order": ["x"]}, "reasoning": {"effort": "low"}}
+
+
+def test_create_rejects_non_mapping_request(client):
+    with pytest.raises(TypeError):
+        client.chat.completions.create("not a dict")
+
+
+def test_user_team_and_trace_headers(server, monkeypatch):
+    monkeypatch.setenv("TRACEPARENT", "00-abc-def-01")
+    monkeypatch.setenv("TRACESTATE", "k=v")
+    server.then(ok({"a": 1}), ok(CHAT_RESULT), ok({"b": 2}))
+    with gumloop.Gumloop(access_token="t", user_id="u1", team_id="team9", base_url=server.base + "/", stream_base_url=server.base) as c:
+        assert c.request("GET", "things", params={"x": 1, "skip": None, "flag": True}) == {"a": 1}
+        c.chat.completions.create(model="m", messages=[])
+        assert c.request("GET", "/other", params={"team_id": "mine"}) == {"b": 2}
+    first, chat, third = server.requests
+    assert first.path == "/api/v1/things" and first.query == {"x": "1", "flag": "true", "team_id": "team9"}
+    assert first.headers["x-auth-key"] == "u1"
+    assert first.headers["traceparent"] == "00-abc-def-01" and first.headers["tracestate"] == "k=v"
+    assert chat.raw_query == ""  # chat on the stream host carries no team
+    assert third.query == {"team_id": "mine"}  # the call's own team wins
+
+
+def test_env_configuration_and_token_rotation(server, monkeypatch):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "env-one")
+    monkeypatch.setenv("GUMLOOP_BASE_URL", server.base + "/")
+    monkeypatch.setenv("GUMLOOP_USER_ID", "user-env")
+    monkeypatch.setenv("GUMLOOP_TEAM_ID", "team-env")
+    server.default = ok({})
+    c = gumloop.Gumloop()
+    assert c.base_url == server.base and c.stream_base_url == server.base
+    c.request("GET", "a")
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "env-two")
+    c.request("GET", "a")
+    monkeypatch.delenv("GUMLOOP_ACCESS_TOKEN")
+    c.request("GET", "a")
+    explicit = gumloop.Gumloop("explicit", base_url=server.base)
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "env-three")
+    explicit.request("GET", "a")
+    tokens = [r.headers["authorization"] for r in server.requests]
+    assert tokens == ["Bearer env-one", "Bearer env-two", "Bearer env-one", "Bearer explicit"]
+    assert server.requests[0].headers["x-auth-key"] == "user-env"
+    assert server.requests[0].query == {"team_id": "team-env"}
+    c.close()
+    explicit.close()
+
+
+def test_stream_base_url_derivation(monkeypatch):
+    assert gumloop.Gumloop("t").stream_base_url == "https://ws.gumloop.com/api/v1"
+    assert gumloop.Gumloop("t", base_url="http://localhost:8080/api/v1").stream_base_url == "http://localhost:9093/api/v1"
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", "http://s.example/x/")
+    assert gumloop.Gumloop("t").stream_base_url == "http://s.example/x"
+
+
+def test_missing_token_raises_before_sending(server, monkeypatch):
+    c = gumloop.Gumloop(base_url=server.base, stream_base_url=server.base)
+    with pytest.raises(gumloop.AuthenticationError) as info:
+        c.chat.completions.create(model="m", messages=[])
+    assert "GUMLOOP_ACCESS_TOKEN" in str(info.value)
+    with pytest.raises(gumloop.AuthenticationError):
+        c.request("GET", "x")
+    assert server.requests == []
+
+
+def test_default_headers_and_empty_body(server, client):
+    server.then(raw(200, b""), raw(204, b""))
+    c = gumloop.Gumloop(access_token="t", base_url=server.base, default_headers={"X-Extra": "1"})
+    assert c.request("POST", "x", json={"a": 1}) is None
+    assert c.request("DELETE", "y") is None
+    assert server.requests[0].headers["x-extra"] == "1"
+    assert server.requests[1].method == "DELETE" and server.requests[1].body == b""
+    c.close()
+
+
+def test_per_call_timeout_is_never_sent(server, client):
+    server.then(ok(CHAT_RESULT), ok({}))
+    client.chat.completions.create(model="m", messages=[], timeout=3)
+    client.request("GET", "x", timeout=2)
+    assert "timeout" not in server.requests[0].json
+    assert server.requests[1].raw_query == ""
+
+
+def test_keepalive_sequential_calls_share_one_connection(server, client):
+    server.default = ok(CHAT_RESULT)
+    for _ in range(5):
+        client.chat.completions.create(model="m", messages=[])
+    assert {r.conn for r in server.requests} == {1}
+    assert server.connections == 1
+
+
+def test_close_closes_pooled_sockets(server, client):
+    server.default = ok({})
+    client.request("GET", "a")
+    client.close()
+    srv_side = []
+    server.default = lambda req, r: srv_side.append(req)
+    c2 = client  # the pool is empty now: a new call opens a new connection
+    server.default = ok({})
+    c2.request("GET", "b")
+    assert server.connections == 2
+
+
+###############################################################################
+# Core: errors ################################################################
+
+
+@pytest.mark.parametrize(
+    "status,body,cls,message",
+    [
+        (400, {"error": {"message": "bad model", "code": "invalid", "type": "req", "param": "model", "details": {"k": 1}}},
+         gumloop.BadRequestError, "bad model"),
+        (401, {"message": "token expired"}, gumloop.UnauthorizedError, "token expired"),
+        (403, {"error_description": "nope"}, gumloop.PermissionDeniedError, "nope"),
+        (404, {"error": "not_found"}, gumloop.NotFoundError, "Gumloop API returned HTTP 404: not_found"),
+        (409, {}, gumloop.ConflictError, "Gumloop API returned HTTP 409"),
+        (422, {"error": "tier_required_pro", "minimum_tier": "pro"}, gumloop.UnprocessableEntityError,
+         "Gumloop API returned HTTP 422: tier_required_pro"),
+        (429, {"error": "slow_down", "metadata": {"retry": 1}}, gumloop.RateLimitError, "Gumloop API returned HTTP 429: slow_down"),
+        (500, {"error": {"message": "boom"}}, gumloop.InternalServerError, "boom"),
+        (418, {"message": "teapot"}, gumloop.APIStatusError, "teapot"),
+    ],
+)
+def test_status_errors_map_to_classes(server, status, body, cls, message):
+    server.default = ok(body, status, {"X-Request-Id": "req-42"})
+    c = gumloop.Gumloop("t", base_url=server.base, stream_base_url=server.base, max_retries=0)
+    with pytest.raises(cls) as info:
+        c.chat.completions.create(model="m", messages=[])
+    err = info.value
+    assert type(err) is cls and str(err) == message and err.status_code == status
+    assert err.request_id == "req-42" and err.headers["x-request-id"] == "req-42" and err.headers["X-REQUEST-ID"] == "req-42"
+    assert err.body == body
+    if status == 400:
+        assert (err.code, err.type, err.param, err.details) == ("invalid", "req", "model", {"k": 1})
+    if status == 422:
+        assert err.code == "tier_required_pro" and err.details == {"minimum_tier": "pro"}
+    if status == 429:
+        assert err.details == {"retry": 1}
+    if status == 401:
+        assert isinstance(err, gumloop.AuthenticationError)
+    c.close()
+
+
+def test_html_error_page_gives_status_error_with_excerpt(server, client):
+    page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
+    server.default = raw(502, page, "text/html")
+    c = gumloop.Gumloop("t", base_url=server.base, stream_base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.InternalServerError) as info:
+        c.chat.completions.create(model="m", messages=[])
+    assert str(info.value).startswith("Gumloop API returned HTTP 502: 502 Bad Gateway")
+    assert "<h1>" not in str(info.value) and "nginx" in str(info.value)
+    c.close()
+
+
+def test_error_body_is_read_at_most_1mib(server, client):
+    big = b"x" * (3 << 20)
+    server.default = raw(400, big, "text/plain")
+    with pytest.raises(gumloop.BadRequestError) as info:
+        client.request("POST", "x", json={})
+    assert len(info.value.body) == 1 << 20
+
+
+def test_non_json_success_raises_gumloop_error(server, client):
+    server.then(raw(200, b"<html>hello</html>", "text/html"), raw(200, b"{truncated", "application/json"), ok([1, 2]))
+    with pytest.raises(gumloop.GumloopError) as info:
+        client.chat.completions.create(model="m", messages=[])
+    assert type(info.value) is gumloop.GumloopError and "not JSON" in str(info.value)
+    assert not isinstance(info.value.__cause__, json.JSONDecodeError) and info.value.__suppress_context__
+    with pytest.raises(gumloop.GumloopError):
+        client.request("GET", "x")
+    with pytest.raises(gumloop.GumloopError) as info:
+        client.chat.completions.create(model="m", messages=[])
+    assert "expected a JSON object" in str(info.value)
+
+
+def test_connection_refused_is_api_connection_error():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    c = gumloop.Gumloop("t", base_url="http://127.0.0.1:%d/api/v1" % port, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError) as info:
+        c.request("GET", "x")
+    assert type(info.value) is gumloop.APIConnectionError
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_stalled_server_times_out(server):
+    server.default = server.stall
+    c = gumloop.Gumloop("t", base_url=server.base, stream_base_url=server.base, max_retries=0, timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(gumloop.APITimeoutError):
+        c.request("GET", "x")
+    assert time.monotonic() - started < 0.3 + 1.0
+    with pytest.raises(gumloop.APITimeoutError):  # chat uses the per-call timeout too
+        c.chat.completions.create(model="m", messages=[], timeout=0.2)
+    c.close()
+
+
+def test_server_closing_without_answer_is_connection_error(server):
+    server.default = hang_up
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError):
+        c.request("POST", "x", json={})
+    c.close()
+
+
+def test_truncated_body_is_connection_error(server):
+    def truncated(req, r):
+        h = r.h
+        h.send_response_only(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", "100")
+        h.end_headers()
+        h.wfile.write(b'{"choices": [')
+        h.wfile.flush()
+        r.close()
+
+    server.default = truncated
+    c = gumloop.Gumloop("t", base_url=server.base, stream_base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError):
+        c.chat.completions.create(model="m", messages=[])
+    c.close()
+
+
+def test_wrong_argument_types_raise_type_error(client):
+    with pytest.raises(TypeError):
+        client.request("GET", "x", params=["a"])
+    with pytest.raises(TypeError):
+        client.request("POST", "x", json={"a": object()})
+    with pytest.raises(TypeError):
+        client.mcp.execute(123, "tool")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        client.mcp.get_server(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        gumloop.Gumloop("t", max_retries=-1)
+
+
+###############################################################################
+# Core: result objects ########################################################
+
+
+def test_result_objects_are_tolerant_and_faithful():
+    body = {
+        "id": "x",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": None,
+                                     "tool_calls": [{"id": "c1", "type": "function",
+                                                     "function": {"name": "get_weather", "arguments": "{\"city\": \"Toronto\"}"}}],
+                                     "annotations": [1]},
+             "finish_reason": "tool_calls", "brand_new": {"deep": [1, 2]}},
+            "not an object",
+        ],
+        "usage": "wrong type",
+        "provider": "anthropic",
+    }
+    r = gumloop._build(gumloop.ChatResult, body)
+    assert len(r.choices) == 1 and r.usage is None and r.provider == "anthropic"
+    msg = r.choices[0].message
+    assert msg.content is None and msg.images is None and msg.annotations == [1]
+    assert r.choices[0].brand_new == {"deep": [1, 2]}
+    call = msg.tool_calls[0]
+    assert (call.id, call.function.name, call.function.json()) == ("c1", "get_weather", {"city": "Toronto"})
+    assert r.to_dict() == body and r.model_dump() == body and json.loads(r.model_dump_json()) == body
+    d = r.to_dict()
+    d["choices"].clear()
+    assert r.to_dict() == body  # a copy
+    assert dataclasses.is_dataclass(r) and [f.name for f in dataclasses.fields(gumloop.ChatUsage)][:3] == [
+        "prompt_tokens", "completion_tokens", "total_tokens"]
+    with pytest.raises(AttributeError):
+        r.no_such_field
+    empty = gumloop._build(gumloop.ChatResult, {})
+    assert empty.choices == [] and empty.usage is None and empty.id is None
+    weird = gumloop._build(gumloop.ChatResult, {"choices": {"a": 1}, "id": 5})
+    assert weird.choices == [] and weird.id == 5
+    nodelta = gumloop._build(gumloop.ChatStreamChunk, {"choices": [{}]})
+    assert nodelta.choices[0].delta.content is None and nodelta.error is None
+
+
+def test_message_json_helpers():
+    good = gumloop._build(gumloop.ChatMessage, {"content": '{"capital":"Ottawa"}'})
+    assert good.json() == {"capital": "Ottawa"}
+    for content in ("not json", None):
+        with pytest.raises(gumloop.GumloopError) as info:
+            gumloop._build(gumloop.ChatMessage, {"content": content}).json()
+        assert "message content" in str(info.value)
+    bad_args = gumloop._build(gumloop.ToolCall, {"function": {"name": "f", "arguments": "{oops"}})
+    with pytest.raises(gumloop.GumloopError) as info:
+        bad_args.function.json()
+    assert "tool call arguments" in str(info.value)
+
+
+def test_image_helpers(tmp_path):
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    image = gumloop._build(gumloop.ChatImage, {"type": "image_url", "image_url": {"url": url}})
+    assert image.media_type == "image/png" and image.data() == png
+    path = image.save(str(tmp_path / "leaf.png"))
+    assert open(path, "rb").read() == png
+    remote = gumloop._build(gumloop.ChatImage, {"image_url": {"url": "https://cdn.example/x.png"}})
+    assert remote.media_type is None
+    with pytest.raises(gumloop.GumloopError):
+        remote.data()
+    missing = gumloop._build(gumloop.ChatImage, {})
+    assert missing.image_url.url is None and missing.media_type is None
+
+
+###############################################################################
+# Core: secrets, import cost, packaging #######################################
+
+
+def _all_text_of(exc: BaseException) -> str:
+    text = [str(exc), repr(exc), "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))]
+    seen = exc
+    while seen is not None:
+        text += [str(seen), repr(seen), repr(getattr(seen, "args", ""))]
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(text)
+
+
+def test_token_never_in_repr_str_or_errors(server, caplog):
+    page = ("<html><body>Invalid token %s for this user</body></html>" % CANARY).encode()
+    server.then(raw(401, page, "text/html"), ok({"error": {"message": "bad key " + CANARY}}, 500))
+    c = gumloop.Gumloop(access_token=CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0)
+    assert CANARY not in repr(c) and CANARY not in str(c) and "<set: access_token>" in repr(c)
+    assert CANARY not in repr(vars(c))
+    caplog.set_level(logging.DEBUG, logger="gumloop")
+    for _ in range(2):
+        with pytest.raises(gumloop.APIStatusError) as info:
+            c.chat.completions.create(model="m", messages=[])
+        assert CANARY not in _all_text_of(info.value)
+        assert CANARY not in json.dumps(info.value.body)
+        assert "[REDACTED]" in str(info.value)
+    assert caplog.records and all(CANARY not in r.getMessage() for r in caplog.records)
+    flows = gumloop.GumloopClient.__new__(gumloop.GumloopClient)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        flows = gumloop.GumloopClient(CANARY, "u")
+    assert CANARY not in repr(flows) and flows.api_key == CANARY
+    c.close()
+
+
+def test_env_token_repr_names_its_source(monkeypatch):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    c = gumloop.Gumloop()
+    assert "<set: env GUMLOOP_ACCESS_TOKEN>" in repr(c) and CANARY not in repr(c)
+    monkeypatch.delenv("GUMLOOP_ACCESS_TOKEN")
+    assert "<missing>" in repr(gumloop.Gumloop())
+
+
+def test_import_is_cheap_and_isolated(tmp_path):
+    shutil.copy(os.path.join(HERE, "gumloop.py"), str(tmp_path / "gumloop.py"))
+    code = (
+        "import sys; sys.path.insert(0, '.'); import gumloop; "
+        "heavy = ['http.client', 'ssl', 'argparse', 'urllib.request', 'asyncio', 'concurrent.futures', "
+        "'email.parser', 'socket', 'random', 'base64', 'platform']; "
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_pip_install_into_fresh_venv(tmp_path):
+    if os.environ.get("GUMLOOP_SKIP_PIP_TEST"):
+        pytest.skip("pip install test disabled")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    py = str(venv / "bin" / "python")
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("gumloop.py", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(os.path.join(HERE, name), str(src / name))
+    r = subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(src)],
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode != 0 and ("Could not find a version" in r.stderr or "No matching distribution" in r.stderr):
+        pytest.skip("no package index to fetch the build backend")
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([py, "-c", "import gumloop; print(gumloop.__version__, gumloop.__file__)"],
+                       capture_output=True, text=True, cwd=str(tmp_path), timeout=60)
+    assert r.returncode == 0 and r.stdout.split()[0] == gumloop.__version__ and "site-packages" in r.stdout
