@@ -1710,9 +1710,13 @@ class _SSEResponse:
                 self._conn.set_timeout(remaining)
         try:
             return self._response.read1(_READ_SIZE)
-        except (OSError, ValueError, http.client.HTTPException) as exc:
+        except Exception as exc:
             if self._closed:
+                # close() from another thread shut the socket down under this read;
+                # whatever http.client raised on the way out, the stream simply ends.
                 return b""
+            if not isinstance(exc, (OSError, ValueError, http.client.HTTPException)):
+                raise
             self._fail(exc)
             raise  # unreachable
 

@@ -727,3 +727,351 @@ def test_pip_install_into_fresh_venv(tmp_path):
     r = subprocess.run([py, "-c", "import gumloop; print(gumloop.__version__, gumloop.__file__)"],
                        capture_output=True, text=True, cwd=str(tmp_path), timeout=60)
     assert r.returncode == 0 and r.stdout.split()[0] == gumloop.__version__ and "site-packages" in r.stdout
+
+
+###############################################################################
+# SSE parser: one fixture per WHATWG rule #####################################
+
+E = gumloop.ServerSentEvent
+
+SSE_CASES = [
+    # The four examples of the WHATWG "Server-sent events" section, verbatim.
+    ("whatwg-stock", b"data: YHOO\ndata: +2\ndata: 10\n\n", [E("message", "YHOO\n+2\n10")]),
+    ("whatwg-ids", b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n\n",
+     [E("message", "first event", "1"), E("message", "second event", ""), E("message", " third event", "")]),
+    ("whatwg-empty-data", b"data\n\ndata\ndata\n\ndata:", [E("message", ""), E("message", "\n")]),
+    ("whatwg-space", b"data:test\n\ndata: test\n\n", [E("message", "test"), E("message", "test")]),
+    # Line endings.
+    ("lf", b"data: a\n\n", [E("message", "a")]),
+    ("cr", b"data: a\rdata: b\r\r", [E("message", "a\nb")]),
+    ("crlf", b"data: a\r\ndata: b\r\n\r\n", [E("message", "a\nb")]),
+    ("mixed-endings", b"data: a\r\ndata: b\rdata: c\n\r\n", [E("message", "a\nb\nc")]),
+    # BOM only at the very start.
+    ("bom-start", b"\xef\xbb\xbfdata: a\n\n", [E("message", "a")]),
+    ("bom-later-is-data", b"data: a\n\n\xef\xbb\xbfdata: b\n\n", [E("message", "a")]),
+    ("bom-twice", b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\n", []),
+    # Comments, fields, values.
+    ("comment", b": keep-alive\n:\ndata: a\n: inside\n\n", [E("message", "a")]),
+    ("no-colon-field", b"data\n\n", [E("message", "")]),
+    ("one-space-stripped", b"data:  two\n\n", [E("message", " two")]),
+    ("colon-in-value", b"data: a: b:c\n\n", [E("message", "a: b:c")]),
+    ("event-type", b"event: ping\ndata: x\n\ndata: y\n\n", [E("ping", "x"), E("message", "y")]),
+    ("empty-event-type", b"event:\ndata: x\n\n", [E("message", "x")]),
+    ("unknown-field", b"foo: bar\ndata: x\n\n", [E("message", "x")]),
+    ("id-persists", b"id: 7\ndata: a\n\ndata: b\n\n", [E("message", "a", "7"), E("message", "b", "7")]),
+    ("id-with-nul-ignored", b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n", [E("message", "a", "1"), E("message", "b", "1")]),
+    ("retry-digits", b"retry: 1500\ndata: a\n\n", [E("message", "a", "", 1500)]),
+    ("retry-not-digits", b"retry: +5\ndata: a\n\nretry: 1_0\ndata: b\n\nretry: \xd9\xa3\ndata: c\n\nretry: 15 \ndata: d\n\n",
+     [E("message", "a"), E("message", "b"), E("message", "c"), E("message", "d")]),
+    # Dispatch rules.
+    ("no-data-no-dispatch", b"event: x\nid: 3\nretry: 5\n\ndata: a\n\n", [E("message", "a", "3")]),
+    ("unterminated-discarded", b"data: a\n\ndata: b\n", [E("message", "a")]),
+    ("blank-lines-only", b"\n\n\r\n\r\r", []),
+    # Decoding after splitting.
+    ("u2028-not-line-end", '{"t": "a\u2028b\u2029c"}'.encode().join([b"data: ", b"\n\n"]), [E("message", '{"t": "a\u2028b\u2029c"}')]),
+    ("multibyte", "data: caf\u00e9 \u2603 \U0001F600\n\n".encode(), [E("message", "caf\u00e9 \u2603 \U0001F600")]),
+    ("invalid-utf8", b"data: a\xffb\xe2\x82\n\n", [E("message", "a\ufffdb\ufffd")]),
+    ("nel-vt-not-line-ends", "data: a\x85b\x0bc\x1cd\n\n".encode(), [E("message", "a\x85b\x0bc\x1cd")]),
+]
+
+
+def _feed_all(pieces: List[bytes]) -> List[Any]:
+    decoder = gumloop.SSEDecoder()
+    events: List[Any] = []
+    for piece in pieces:
+        events.extend(decoder.feed(piece))
+    events.extend(decoder.close())
+    return events
+
+
+@pytest.mark.parametrize("name,data,expected", SSE_CASES, ids=[c[0] for c in SSE_CASES])
+def test_sse_rule_whole_bytewise_and_every_split(name, data, expected):
+    assert _feed_all([data]) == expected
+    assert _feed_all([data[i:i + 1] for i in range(len(data))]) == expected
+    for i in range(len(data) + 1):
+        assert _feed_all([data[:i], data[i:]]) == expected, "split at %d" % i
+    assert list(gumloop.iter_sse(iter([data[:3], data[3:]]))) == expected
+
+
+def test_sse_line_ending_in_cr_is_complete_at_once():
+    decoder = gumloop.SSEDecoder()
+    assert decoder.feed(b"data: a\r\r") == [E("message", "a")]
+    assert decoder.feed(b"\ndata: b\n\n") == [E("message", "b")]  # the LF pairs with the CR: no extra blank line
+
+
+def test_sse_event_is_dispatched_on_its_blank_line_without_more_input():
+    decoder = gumloop.SSEDecoder()
+    assert decoder.feed(b"data: a\n") == []
+    assert decoder.feed(b"\n") == [E("message", "a")]
+
+
+def test_sse_size_cap_boundary_and_reset():
+    decoder = gumloop.SSEDecoder(max_event_bytes=10)
+    assert decoder.feed(b"data: 12345\ndata: 67890\n\n") == [E("message", "12345\n67890")]
+    with pytest.raises(gumloop.GumloopError) as info:
+        decoder.feed(b"data: 12345\ndata: 678901\n\n")
+    assert "exceeds 10 bytes" in str(info.value)
+    with pytest.raises(gumloop.GumloopError):  # one long unterminated line, fed in pieces
+        for _ in range(10):
+            decoder.feed(b"data: " + b"x" * 5)
+            decoder.feed(b"y" * 5)
+    decoder2 = gumloop.SSEDecoder()
+    big = b"x" * (gumloop._MAX_SSE_EVENT)
+    assert decoder2.feed(b"data: " + big + b"\n\n")[0].data == big.decode()
+    with pytest.raises(gumloop.GumloopError):
+        decoder2.feed(b"data: " + big + b"\ndata: y\n\n")
+
+
+def test_sse_event_json_helper():
+    assert E("message", '{"a": 1}').json() == {"a": 1}
+    with pytest.raises(gumloop.GumloopError):
+        E("message", "").json()
+    assert repr(E("message", "x")) == "ServerSentEvent(data='x')"
+
+
+###############################################################################
+# Streaming chat ##############################################################
+
+
+def gated_stream(first: List[Any], rest: List[Any], gate: threading.Event, seen_disconnect: Optional[threading.Event] = None):
+    def handler(req, r):
+        r.start_chunked()
+        for event in first:
+            r.chunk(sse_bytes(event))
+        if seen_disconnect is not None:
+            if r.wait_for_disconnect(WAIT):
+                seen_disconnect.set()
+            return
+        gate.wait(WAIT)
+        for event in rest:
+            r.chunk(sse_bytes(event))
+        r.chunk(b"data: [DONE]\n\n")
+        r.end_chunked()
+
+    return handler
+
+
+def _next_in_thread(iterator: Any, timeout: float) -> Any:
+    box: List[Any] = []
+
+    def run() -> None:
+        try:
+            box.append(next(iterator))
+        except BaseException as exc:  # noqa: BLE001
+            box.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    return box[0] if box else TimeoutError("nothing within %.1fs" % timeout)
+
+
+def test_first_chunk_arrives_before_the_rest_is_sent(server, client):
+    gate = threading.Event()
+    server.then(gated_stream([chunk("Hel")], [chunk("lo")], gate))
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    first = _next_in_thread(stream, 2.0)
+    assert not gate.is_set()
+    assert isinstance(first, gumloop.ChatStreamChunk) and first.choices[0].delta.content == "Hel"
+    gate.set()
+    assert [c.choices[0].delta.content for c in stream] == ["lo"]
+    req = server.requests[0]
+    assert req.headers["accept"] == "text/event-stream" and req.json["stream"] is True
+
+
+def test_close_releases_the_connection_at_once(server, client):
+    disconnected = threading.Event()
+    server.then(gated_stream([chunk("a")], [], threading.Event(), disconnected))
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    assert next(stream).choices[0].delta.content == "a"
+    stream.close()
+    assert disconnected.wait(1.0)
+    stream.close()  # idempotent
+    assert list(stream) == []
+
+
+def test_close_from_another_thread_unblocks_the_reader(server, client):
+    disconnected = threading.Event()
+    server.then(gated_stream([chunk("a")], [], threading.Event(), disconnected))
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    next(stream)
+    box: List[Any] = []
+    reader = threading.Thread(target=lambda: box.append(list(stream)), daemon=True)
+    reader.start()
+    time.sleep(0.05)  # let the reader block in read1 (not synchronisation of the assertion)
+    stream.close()
+    reader.join(2.0)
+    assert not reader.is_alive() and box == [[]]
+    assert disconnected.wait(1.0)
+
+
+def test_with_block_and_break_release_the_connection(server, client):
+    d1, d2 = threading.Event(), threading.Event()
+    server.then(gated_stream([chunk("a"), chunk("b")], [], threading.Event(), d1),
+                gated_stream([chunk("a"), chunk("b")], [], threading.Event(), d2))
+    with client.chat.completions.create(model="m", messages=[], stream=True) as stream:
+        next(stream)
+    assert d1.wait(1.0)
+    for _c in client.chat.completions.create(model="m", messages=[], stream=True):
+        break
+    gc.collect()
+    assert d2.wait(1.0)
+
+
+def test_fully_read_stream_returns_connection_to_pool(server, client):
+    server.then(sse([chunk("a"), chunk("b")]), sse([chunk("c")]), ok(CHAT_RESULT))
+    assert [c.choices[0].delta.content for c in client.chat.completions.create(model="m", messages=[], stream=True)] == ["a", "b"]
+    assert [c.choices[0].delta.content for c in client.chat.completions.create(model="m", messages=[], stream=True)] == ["c"]
+    client.chat.completions.create(model="m", messages=[])
+    assert [r.conn for r in server.requests] == [1, 1, 1]
+
+
+def test_stream_flag_inside_request_dict(server, client):
+    server.then(sse([chunk("x")]))
+    stream = client.chat.completions.create({"model": "m", "messages": [], "stream": True})
+    assert isinstance(stream, gumloop.Stream) and [c.choices[0].delta.content for c in stream] == ["x"]
+
+
+def test_http_error_is_raised_by_create_itself(server):
+    server.then(ok({"error": {"message": "slow down"}}, 429))
+    c = gumloop.Gumloop("t", base_url=server.base, stream_base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.RateLimitError):
+        c.chat.completions.create(model="m", messages=[], stream=True)
+    c.close()
+
+
+def test_non_json_events_are_skipped_and_error_chunks_yielded(server, client, caplog):
+    caplog.set_level(logging.DEBUG, logger="gumloop")
+    events = [b": keep-alive\n\n", b"data: not json\n\n", b"data: [1, 2]\n\n", b"event: ping\ndata: \n\n",
+              chunk("a"), {"error": {"code": 502, "message": "upstream died"}}, b"data: {\"choices\": [{\"delta\": {\"content\": \"a\xff b\"}}]}\n\n"]
+    server.then(sse(events))
+    got = list(client.chat.completions.create(model="m", messages=[], stream=True))
+    assert len(got) == 3
+    assert got[0].choices[0].delta.content == "a"
+    assert got[1].error.code == 502 and got[1].error.message == "upstream died" and got[1].choices == []
+    assert got[2].choices[0].delta.content == "a\ufffd b"
+    assert any("skipping" in r.getMessage() for r in caplog.records)
+
+
+def test_stream_cut_mid_event_raises_connection_error(server, client):
+    def cut(req, r):
+        r.start_chunked()
+        r.chunk(sse_bytes(chunk("kept")))
+        r.chunk(b'data: {"choi')
+        r.close()
+
+    server.then(cut)
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    got = [next(stream)]
+    with pytest.raises(gumloop.APIConnectionError):
+        for c in stream:
+            got.append(c)
+    assert [c.choices[0].delta.content for c in got] == ["kept"]
+
+
+def test_stream_reset_after_first_chunk_is_not_retried(server, client):
+    def reset(req, r):
+        r.start_chunked()
+        r.chunk(sse_bytes(chunk("one")))
+        r.reset()
+
+    server.then(reset)
+    got = []
+    with pytest.raises(gumloop.APIConnectionError):
+        for c in client.chat.completions.create(model="m", messages=[], stream=True):
+            got.append(c.choices[0].delta.content)
+    assert got == ["one"] and len(server.requests) == 1
+
+
+def test_stream_clean_end_without_done(server, client):
+    server.then(sse([chunk("a")], done=False), ok(CHAT_RESULT))
+    assert [c.choices[0].delta.content for c in client.chat.completions.create(model="m", messages=[], stream=True)] == ["a"]
+    client.chat.completions.create(model="m", messages=[])
+    assert [r.conn for r in server.requests] == [1, 1]
+
+
+def test_stream_event_over_cap_raises(server, client):
+    big = b"data: " + b"x" * (gumloop._MAX_SSE_EVENT + 1) + b"\n\n"
+
+    def huge(req, r):
+        r.start_chunked()
+        for i in range(0, len(big), 1 << 20):
+            r.chunk(big[i:i + (1 << 20)])
+        r.end_chunked()
+
+    server.then(huge)
+    with pytest.raises(gumloop.GumloopError) as info:
+        list(client.chat.completions.create(model="m", messages=[], stream=True))
+    assert "exceeds" in str(info.value)
+
+
+def test_stream_total_deadline_is_not_reset_by_keepalives(server):
+    def trickle(req, r):
+        r.start_chunked()
+        for _ in range(100):
+            r.chunk(b": ping\n\n")
+            if server.release.wait(0.05):
+                return
+
+    server.then(trickle)
+    c = gumloop.Gumloop("t", base_url=server.base, stream_base_url=server.base, stream_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(gumloop.APITimeoutError):
+        list(c.chat.completions.create(model="m", messages=[], stream=True))
+    assert time.monotonic() - started < 0.5 + 1.0
+    c.close()
+
+
+def test_collect_merges_content_tool_calls_images_usage(server, client):
+    img = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    events = [
+        chunk("", role="assistant"),
+        chunk("Hel"),
+        chunk("lo"),
+        chunk(tool_calls=[{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]),
+        chunk(tool_calls=[{"index": 0, "function": {"arguments": "{\"city\": "}}]),
+        chunk(tool_calls=[{"index": 1, "id": "call_2", "function": {"name": "other", "arguments": "{}"}}]),
+        chunk(tool_calls=[{"index": 0, "function": {"arguments": "\"Toronto\"}"}}]),
+        chunk(images=[img]),
+        {"id": "gen-1", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {"id": "gen-1", "choices": [], "usage": {"total_tokens": 9, "cost": 0.5, "is_byok": True}},
+    ]
+    server.then(sse(events))
+    result = client.chat.completions.create(model="m", messages=[], stream=True).collect()
+    msg = result.choices[0].message
+    assert msg.content == "Hello" and msg.role == "assistant"
+    assert [(t.id, t.function.name, t.function.arguments) for t in msg.tool_calls] == [
+        ("call_1", "get_weather", '{"city": "Toronto"}'), ("call_2", "other", "{}")]
+    assert msg.tool_calls[0].function.json() == {"city": "Toronto"}
+    assert msg.images[0].image_url.url == "data:image/png;base64,AAAA"
+    assert result.choices[0].finish_reason == "tool_calls"
+    assert (result.usage.total_tokens, result.usage.cost, result.usage.is_byok) == (9, 0.5, True)
+    assert result.id == "gen-1"
+    assert [r.conn for r in server.requests] == [1]
+
+
+def test_collect_raises_stream_error_with_partial(server, client):
+    server.then(sse([chunk("par"), chunk("tial"), {"error": {"code": "overloaded", "message": "try later"}}, chunk("never")]))
+    with pytest.raises(gumloop.StreamError) as info:
+        client.chat.completions.create(model="m", messages=[], stream=True).collect()
+    assert info.value.code == "overloaded" and info.value.message == "try later"
+    assert info.value.partial.choices[0].message.content == "partial"
+
+
+def test_generic_stream_yields_every_event(server, client):
+    server.then(sse([b"event: session.started\nid: 1\ndata: {\"a\": 1}\n\n", b": ka\n\n", b"data: plain\n\n"]))
+    with client.stream("POST", "agents/a1/sessions", json={"q": 1}, params={"x": None}) as events:
+        got = list(events)
+    assert got == [E("session.started", '{"a": 1}', "1"), E("message", "plain", "1"), E("message", "[DONE]", "1")]
+    req = server.requests[0]
+    assert (req.method, req.path, req.raw_query, req.json) == ("POST", "/api/v1/agents/a1/sessions", "", {"q": 1})
+    assert req.headers["accept"] == "text/event-stream"
+
+
+def test_generic_stream_team_scoping_follows_host(server):
+    server.default = sse([], done=False)
+    c = gumloop.Gumloop("t", team_id="tm", base_url=server.base, stream_base_url=server.base)
+    list(c.stream("GET", "a"))
+    list(c.stream("GET", "b", stream_host=False))
+    assert server.requests[0].raw_query == "" and server.requests[1].query == {"team_id": "tm"}
+    c.close()
