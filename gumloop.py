@@ -474,7 +474,7 @@ class _Model:
             if f.name in values:
                 value = values[f.name]
             else:
-                value = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+                value = f.default_factory() if callable(f.default_factory) else f.default
             self.__dict__[f.name] = value
 
     def __getattr__(self, name: str) -> Any:
@@ -524,7 +524,7 @@ class _Model:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+        return self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -1383,7 +1383,10 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
         return proxy or None
     if not any(k.lower().endswith("_proxy") for k in os.environ):
         return None  # keep urllib.request unimported
-    from urllib.request import getproxies_environment, proxy_bypass_environment
+    import urllib.request
+
+    getproxies_environment = urllib.request.getproxies_environment
+    proxy_bypass_environment = getattr(urllib.request, "proxy_bypass_environment")  # untyped in typeshed
 
     proxies = getproxies_environment()
     found = proxies.get(url_parts.scheme)
@@ -1931,7 +1934,7 @@ def _get_user_agent() -> str:
 
 
 def _encode_query(params: Mapping[str, Any]) -> str:
-    pairs = []
+    pairs: List[Tuple[str, str]] = []
     for key, value in params.items():
         if value is None:
             continue

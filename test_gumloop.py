@@ -1075,3 +1075,457 @@ def test_generic_stream_team_scoping_follows_host(server):
     list(c.stream("GET", "b", stream_host=False))
     assert server.requests[0].raw_query == "" and server.requests[1].query == {"team_id": "tm"}
     c.close()
+
+
+###############################################################################
+# Resilience: stale connections, retries, timeouts ############################
+
+
+def test_reuse_then_idle_close_is_detected_before_reuse(server):
+    def answer_then_close(req, r):
+        r.json({"n": 3}, headers={"Connection": "keep-alive"})
+        r.close()  # the server drops the idle keep-alive connection right after
+
+    server.then(ok({"n": 1}), ok({"n": 2}), answer_then_close, ok({"n": 4}))
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    assert [c.request("POST", "x", json={"i": i})["n"] for i in range(3)] == [1, 2, 3]
+    assert [r.conn for r in server.requests] == [1, 1, 1]  # reuse proven
+    assert c.request("POST", "x", json={"i": 3}) == {"n": 4}
+    assert [r.json["i"] for r in server.requests] == [0, 1, 2, 3]  # processed once
+    assert server.requests[-1].conn == 2
+    c.close()
+
+
+def test_close_after_request_written_on_reused_connection_is_replayed(server):
+    server.then(ok({"n": 1}), hang_up, ok({"n": 2}))
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    assert c.request("POST", "mcp/tools/call", json={"call": 1}) == {"n": 1}
+    assert c.request("POST", "mcp/tools/call", json={"call": 2}) == {"n": 2}
+    # The dropped request reached a handler that answered nothing; the replay went on a new socket.
+    assert [(r.json["call"], r.conn) for r in server.requests] == [(1, 1), (2, 1), (2, 2)]
+    c.close()
+
+
+def test_fresh_connection_dying_after_full_request_is_not_retried(server, no_sleep):
+    server.then(hang_up, ok({"n": 1}))
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=2)
+    with pytest.raises(gumloop.APIConnectionError):
+        c.request("POST", "x", json={"a": 1})
+    assert len(server.requests) == 1 and no_sleep["sleeps"] == []
+    c.close()
+
+
+def test_get_is_retried_after_connection_failure(server, no_sleep):
+    server.then(hang_up, ok({"n": 1}))
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=2)
+    assert c.request("GET", "x") == {"n": 1}
+    assert len(server.requests) == 2 and len(no_sleep["sleeps"]) == 1
+    c.close()
+
+
+def test_post_503_then_200_is_retried_once(server, client, no_sleep, caplog):
+    caplog.set_level(logging.DEBUG, logger="gumloop")
+    server.then(ok({"error": "busy"}, 503), ok(CHAT_RESULT))
+    assert client.chat.completions.create(model="m", messages=[]).choices[0].message.content == "Ottawa"
+    assert len(server.requests) == 2 and len(no_sleep["sleeps"]) == 1
+    assert 0.375 <= no_sleep["sleeps"][0] <= 0.5
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("POST /api/v1/chat/completions -> 503 (attempt 1)" in m for m in messages)
+    assert any("retrying POST /api/v1/chat/completions after HTTP 503 (attempt 1, wait" in m for m in messages)
+
+
+def test_post_500_is_raised_at_once(server, client, no_sleep):
+    server.then(ok({"error": "boom"}, 500), ok(CHAT_RESULT))
+    with pytest.raises(gumloop.InternalServerError):
+        client.chat.completions.create(model="m", messages=[])
+    assert len(server.requests) == 1 and no_sleep["sleeps"] == []
+
+
+def test_get_502_is_retried_with_backoff_until_max(server, client, no_sleep):
+    server.default = ok({"error": "bad gateway"}, 502)
+    with pytest.raises(gumloop.InternalServerError):
+        client.request("GET", "x")
+    assert len(server.requests) == 3
+    first, second = no_sleep["sleeps"]
+    assert 0.375 <= first <= 0.5 and 0.75 <= second <= 1.0
+
+
+def test_backoff_is_capped():
+    assert all(6.0 <= gumloop._backoff(attempt) <= 8.0 for attempt in range(5, 12))
+
+
+def test_retry_after_seconds_and_http_date(server, client, no_sleep):
+    import email.utils
+
+    date = email.utils.formatdate(time.time() + 30, usegmt=True)
+    server.then(ok({}, 429, {"Retry-After": "7"}), ok({}, 429, {"Retry-After": date}), ok({"n": 1}))
+    assert client.request("POST", "x", json={}) == {"n": 1}
+    seven, thirty = no_sleep["sleeps"]
+    assert seven == 7.0 and 28.0 <= thirty <= 30.0
+    server.then(ok({}, 503, {"Retry-After": "0"}), ok({"n": 2}))
+    assert client.request("POST", "x", json={}) == {"n": 2}
+    assert no_sleep["sleeps"][-1] == 0.0
+
+
+def test_long_retry_after_raises_at_once(server, client, no_sleep):
+    server.then(ok({"error": "later"}, 429, {"Retry-After": "3600"}), ok({"n": 1}))
+    with pytest.raises(gumloop.RateLimitError):
+        client.request("GET", "x")
+    assert len(server.requests) == 1 and no_sleep["sleeps"] == []
+
+
+def test_max_retries_zero_turns_retries_off(server, no_sleep):
+    server.then(ok({}, 503), ok({"n": 1}))
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.InternalServerError):
+        c.request("GET", "x")
+    assert len(server.requests) == 1 and no_sleep["sleeps"] == []
+    c.close()
+
+
+def test_post_read_timeout_is_never_retried_but_get_is(server, no_sleep):
+    server.default = server.stall
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=2, timeout=0.2)
+    with pytest.raises(gumloop.APITimeoutError):
+        c.request("POST", "x", json={})
+    assert len(server.requests) == 1
+    with pytest.raises(gumloop.APITimeoutError):
+        c.request("GET", "x")
+    assert len(server.requests) == 4
+    c.close()
+
+
+def test_retry_policy_table():
+    P = gumloop._may_retry_status
+    assert [s for s in (408, 429, 500, 502, 503, 504, 400, 409) if P("GET", s)] == [408, 429, 500, 502, 503, 504]
+    assert [s for s in (408, 429, 500, 502, 503, 504) if P("POST", s)] == [429, 503]
+    assert [s for s in (429, 503, 500) if P("PATCH", s)] == [429, 503]
+    F = gumloop._Failure
+    assert gumloop._may_retry_failure("POST", F(OSError(), F.CONNECT))
+    assert not gumloop._may_retry_failure("POST", F(OSError(), F.SEND))
+    assert not gumloop._may_retry_failure("POST", F(socket.timeout(), F.RESPONSE))
+    assert gumloop._may_retry_failure("DELETE", F(socket.timeout(), F.RESPONSE))
+    assert gumloop._retry_after("1.5", 0) == 1.5 and gumloop._retry_after("junk", 0) is None
+    assert gumloop._retry_after("Thu, 01 Jan 1970 00:01:40 GMT", 40.0) == 60.0
+    assert gumloop._retry_after("-3", 0) == 0.0 and gumloop._retry_after(None, 0) is None
+
+
+###############################################################################
+# Resilience: threads, fork, file descriptors #################################
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else -1
+
+
+def test_many_threads_share_one_client(server):
+    def echo(req, r):
+        r.json({"echo": req.json["id"]})
+
+    server.default = echo
+    c = gumloop.Gumloop("t", base_url=server.base)
+    baseline = _open_fds()
+    mismatches: List[Any] = []
+
+    def worker(n: int) -> None:
+        for i in range(20):
+            ident = "%d-%d" % (n, i)
+            got = c.request("POST", "echo", json={"id": ident})
+            if got != {"echo": ident}:
+                mismatches.append((ident, got))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert mismatches == [] and len(server.requests) == 1000
+    assert server.connections <= 50 + 5
+    c.close()
+    if baseline >= 0:
+        # The server runs in this process: its side of each socket closes once it reads EOF.
+        deadline = time.monotonic() + WAIT
+        while _open_fds() > baseline and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _open_fds() <= baseline
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_does_not_reuse_parent_sockets(server):
+    server.default = ok({"ok": True})
+    c = gumloop.Gumloop("t", base_url=server.base)
+    c.request("GET", "parent")
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            code = 0 if c.request("GET", "child") == {"ok": True} else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    c.request("GET", "parent-again")
+    conns = {r.path.rsplit("/", 1)[1]: r.conn for r in server.requests}
+    assert conns["child"] != conns["parent"] and conns["parent-again"] == conns["parent"]
+    c.close()
+
+
+###############################################################################
+# Resilience: TLS and proxies #################################################
+
+FIXTURE_CERT = """
+-----BEGIN CERTIFICATE-----
+MIIDJzCCAg+gAwIBAgIUYlywgLGOGeHBxoX+DiThfia5U/QwDQYJKoZIhvcNAQEL
+BQAwFDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNTEwMjMwM1oYDzIxMjYx
+MTAxMTAyMzAzWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwggEiMA0GCSqGSIb3DQEB
+AQUAA4IBDwAwggEKAoIBAQCPbk4AsULhMHLrSP3gyQl3Ls3Zq4+suXbMBUntJZxV
++3UtXFv+92rSGh0FlrCAj9rfXMJu9GYtP4NND0FNxNbi8/l+6jQXvcbiPgnRSPA9
+qsDkaQrqiUoynUzQOXzzrjhuEoPAaxjZGLLQcYqOLG1OWJL3WJp5rbOVCV0i+ipn
+vpNq2Hdy0H8hqWtXPOEYvdk7FzV1vsTzQXyb528oaYeaGUIx1KKggsjzqisI15nP
+IJ4E6hP/nIo2+XvDzfvzBX34URx17Xli+tVKkx3L7p7b4pwHqrfskJRDDsdQYgyU
+nwqMKrrHcPrzDY7G6Il7iKEEWi3rgD/8DxTWNyES7y23AgMBAAGjbzBtMB0GA1Ud
+DgQWBBQdzK92ROPQT38HKWmJnDwLSftdijAfBgNVHSMEGDAWgBQdzK92ROPQT38H
+KWmJnDwLSftdijAPBgNVHRMBAf8EBTADAQH/MBoGA1UdEQQTMBGHBH8AAAGCCWxv
+Y2FsaG9zdDANBgkqhkiG9w0BAQsFAAOCAQEAMabhvWR/TD7W8KGWZ19orEXpPuNz
+Oxmoos10RDgaUzVi2RsLl1JUy+b6d+xHavlKqLsKxKPBQwl7ZOEn1MbYvuFKxkUZ
+yQlxxqYKYot/cqfsgKYMIA/X5lwmSGgUvf3adB9WO3iXFLtyaVqMY8nK/mnnep0b
+LGy432+4Rv3SrJLJbmrJcmkyXiNP70IhAD2vkbhL07NVfuBsSZlUOMltwdNeLrP/
+W+yy/CNCb5pQ+PQ0+IT26aOfnGqUVUQXD77BWxDGSsoKq2QkWGIquE/PTCUG1qWt
+nKXC/lt+v74RQxqcNPuEvUwyH2VQxgdDDYoy78wccKscigohaUUwIegwHQ==
+-----END CERTIFICATE-----
+"""
+
+FIXTURE_KEY = """
+-----BEGIN PRIVATE KEY-----
+MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCPbk4AsULhMHLr
+SP3gyQl3Ls3Zq4+suXbMBUntJZxV+3UtXFv+92rSGh0FlrCAj9rfXMJu9GYtP4NN
+D0FNxNbi8/l+6jQXvcbiPgnRSPA9qsDkaQrqiUoynUzQOXzzrjhuEoPAaxjZGLLQ
+cYqOLG1OWJL3WJp5rbOVCV0i+ipnvpNq2Hdy0H8hqWtXPOEYvdk7FzV1vsTzQXyb
+528oaYeaGUIx1KKggsjzqisI15nPIJ4E6hP/nIo2+XvDzfvzBX34URx17Xli+tVK
+kx3L7p7b4pwHqrfskJRDDsdQYgyUnwqMKrrHcPrzDY7G6Il7iKEEWi3rgD/8DxTW
+NyES7y23AgMBAAECggEARyaaZkiI20nb8DDk1CIWYnui3SR4oN/d+SZ0fkJGk/aq
+Mabb8hbNdE1E8VVH2HbERkJvJ3hwyWh024DCTfBkAvCxZ06KKe7YHrpUx2+t0YGH
+r6cWJbOWTZZvmOmzvPRDhQMFPapDCMryRWnVqGKMlK1mtnHLK6pJ6BhdjfDYoV6Q
+BoKVpRDfQb/GmqlPDOk8YkwUVMYjkU2XMncP0nDhQwU9OHm5NsXQ3QrPf74wT4Hn
+NVWwXbGRpLE/rVG1EHb+F9opDI3LeS84k9gdT5jqRsPNin8jTg2mcKsotoGQMtEW
+Sk25kU2Nl+d3VnLqXgi7Pb2rRp6pKrAgkzbtrwdRNQKBgQDBREToAlpY0GTB8WrR
+uO7blf0Mmet8vyQ2hUJpnaZZ5NgBsFw3knnKyKOu0omgfZktXhfNxP+X+8PkfQxM
+1K6UzR2EtBAwiDuF12Ci+5fcq5vZOfdhYImnj98e3bmmF2DIUJUDcD+F4JyrEpU8
+9cMM0F6I7qmYcFEkyyWhrrKZWwKBgQC9/N5vwm4DTZYwtCTMZaEgyr30HAByYRNo
+PTwi9/RwZp8PvfEunnZ7J7+LasktDzmgrvjgfCr0PLjZmAhrp0ZFlGq/6jjI31Mh
+TDiv/eTzfhoqeqrxDXdpAJw3Ej7k1KWEv51K1t0NeyFgQxH0b6rqAqiY4uqiKjgp
+ZcPylg/P1QKBgC/GuaYFFuKHubC8BmUL63g7DtAzqKQw+DnGHZHQWBQ23zMjrthK
+DHOVv+jywPT8t4YgkY/bmDexFE8CnqzLktDUF+z7OllVBCnlAU2pFnSFs8QycTYQ
+UFcs2MJfm4o0k0dRrFSqRfnJedFMiboFIw+i3wvIvAIkGdsXoRjj/+CrAoGAPa8C
+EUsRKOVh5AI5CFveyqTIs577zicSg/+NrNTQekX3UscarUYptaacHAnZs1WEIlVs
+3IWz9IRah9tCsKEowaKEXjcPpLhNZzw2E33dfejtWell4sm6gU7/aSn1XZpk+wqz
+aP8F2kCl/3kHNVOkLEIctzbFc0092sL9sZ9jFtkCgYBYu/iDg0QFAtE6LqZrMXtz
+kNtzTiioGpWNED0YSwqSC830Se267wGzLkqOkuyj1+64uIyA/ZVWqJ+XJQV2s0Hy
+4T9wD8hDBLH6rNgfQEPZs0fGP4OkuyBgUfgDvoTgEIzTIXfGil+kZrKqu33WnOhA
+mqIVq2QFkIy0Qg44QtU9lQ==
+-----END PRIVATE KEY-----
+"""
+
+
+@pytest.fixture(scope="module")
+def cert_files(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: made now with openssl, else the fixture above."""
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = str(d / "cert.pem"), str(d / "key.pem")
+    made = False
+    if shutil.which("openssl"):
+        r = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert],
+            capture_output=True, timeout=60,
+        )
+        made = r.returncode == 0
+    if not made:
+        with open(cert, "w") as fh:
+            fh.write(FIXTURE_CERT.strip() + "\n")
+        with open(key, "w") as fh:
+            fh.write(FIXTURE_KEY.strip() + "\n")
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(cert_files):
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*cert_files)
+    srv = Server(ssl_context=ctx)
+    srv.default = ok({"secure": True})
+    yield srv
+    srv.close()
+
+
+def test_tls_verification_fails_by_default_and_names_the_fixes(tls_server, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    c = gumloop.Gumloop("t", base_url=tls_server.base, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError) as info:
+        c.request("GET", "x")
+    msg = str(info.value)
+    assert "certificate verification failed" in msg and "SSL_CERT_FILE" in msg and "ssl_context=" in msg
+    c.close()
+
+
+def test_tls_with_ssl_context_and_with_ssl_cert_file(tls_server, cert_files, monkeypatch):
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=cert_files[0])
+    c = gumloop.Gumloop("t", base_url=tls_server.base, ssl_context=ctx)
+    assert c.request("GET", "x") == {"secure": True} and c.request("GET", "y") == {"secure": True}
+    assert [r.conn for r in tls_server.requests] == [1, 1]
+    c.close()
+    monkeypatch.setenv("SSL_CERT_FILE", cert_files[0])
+    c2 = gumloop.Gumloop("t", base_url=tls_server.base)
+    assert c2.request("GET", "z") == {"secure": True}
+    c2.close()
+
+
+class ConnectProxy:
+    """A tiny forward proxy: CONNECT tunnels, and absolute-form requests answered itself."""
+
+    def __init__(self) -> None:
+        self.seen: List[Dict[str, Any]] = []
+        proxy = self
+
+        class H(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                line = self.rfile.readline().decode("latin-1").strip()
+                headers: Dict[str, str] = {}
+                while True:
+                    h = self.rfile.readline().decode("latin-1").strip()
+                    if not h:
+                        break
+                    k, _, v = h.partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                method, target, _ = line.split(" ", 2)
+                proxy.seen.append({"method": method, "target": target, "headers": headers})
+                if method != "CONNECT":
+                    length = int(headers.get("content-length") or 0)
+                    self.rfile.read(length)
+                    body = b'{"via": "proxy"}'
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                                     b"Connection: close\r\n\r\n%s" % (len(body), body))
+                    return
+                host, _, port = target.rpartition(":")
+                upstream = socket.create_connection((host, int(port)), timeout=WAIT)
+                self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self.wfile.flush()
+                client_sock = self.connection
+                socks = [client_sock, upstream]
+                while True:
+                    r, _, _ = select.select(socks, [], [], WAIT)
+                    if not r:
+                        break
+                    done = False
+                    for s in r:
+                        data = s.recv(65536)
+                        if not data:
+                            done = True
+                            break
+                        (upstream if s is client_sock else client_sock).sendall(data)
+                    if done:
+                        break
+                upstream.close()
+
+        class S(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = S(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy():
+    p = ConnectProxy()
+    yield p
+    p.close()
+
+
+def test_https_proxy_from_env_tunnels_with_connect(tls_server, cert_files, proxy, monkeypatch):
+    import ssl
+
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://alice:s%40cret@"))
+    ctx = ssl.create_default_context(cafile=cert_files[0])
+    c = gumloop.Gumloop("t", base_url=tls_server.base, ssl_context=ctx)
+    assert c.request("GET", "x") == {"secure": True}
+    (seen,) = proxy.seen
+    assert seen["method"] == "CONNECT" and seen["target"] == "127.0.0.1:%d" % tls_server.port
+    import base64
+
+    assert seen["headers"]["proxy-authorization"] == "Basic " + base64.b64encode(b"alice:s@cret").decode()
+    assert len(tls_server.requests) == 1  # through the tunnel
+    c.close()
+
+
+def test_proxy_bypassed_for_no_proxy_and_empty_proxy(server, proxy, monkeypatch):
+    server.default = ok({"direct": True})
+    monkeypatch.setenv("http_proxy", proxy.url)
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    assert c.request("GET", "x") == {"via": "proxy"}
+    assert proxy.seen[0]["target"] == server.base + "/x" and proxy.seen[0]["method"] == "GET"
+    c.close()
+    c = gumloop.Gumloop("t", base_url=server.base, proxy="")
+    assert c.request("GET", "x") == {"direct": True}
+    c.close()
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    c = gumloop.Gumloop("t", base_url=server.base)
+    assert c.request("GET", "x") == {"direct": True}
+    c.close()
+    c = gumloop.Gumloop("t", base_url=server.base, proxy=proxy.url)  # explicit: always used
+    assert c.request("GET", "x") == {"via": "proxy"}
+    assert len(proxy.seen) == 2
+    c.close()
+
+
+###############################################################################
+# Resilience: redirects #######################################################
+
+
+def redirect(status: int, location: str) -> Handler:
+    return lambda req, r: r.send(status, b"", {"Location": location})
+
+
+def test_cross_origin_redirect_drops_credentials(server):
+    other = Server()
+    other.default = ok({"moved": True})
+    try:
+        server.then(redirect(302, other.base + "/landing?x=1"), redirect(301, "/api/v1/same"), ok({"same": True}))
+        c = gumloop.Gumloop(CANARY, user_id="u1", base_url=server.base)
+        assert c.request("GET", "start") == {"moved": True}
+        (landed,) = other.requests
+        assert landed.path == "/api/v1/landing" and "authorization" not in landed.headers and "x-auth-key" not in landed.headers
+        assert c.request("GET", "again") == {"same": True}
+        same = server.requests[-1]
+        assert same.path == "/api/v1/same" and same.headers["authorization"] == "Bearer " + CANARY
+        assert same.headers["x-auth-key"] == "u1"
+        c.close()
+    finally:
+        other.close()
+
+
+def test_post_302_raises_and_307_keeps_method_and_body(server, client):
+    server.then(redirect(302, "/api/v1/elsewhere"))
+    with pytest.raises(gumloop.APIStatusError) as info:
+        client.request("POST", "x", json={"a": 1})
+    assert info.value.status_code == 302 and len(server.requests) == 1
+    server.then(redirect(307, "/api/v1/kept"), ok({"k": 1}))
+    assert client.request("POST", "y", json={"b": 2}) == {"k": 1}
+    kept = server.requests[-1]
+    assert (kept.method, kept.path, kept.json) == ("POST", "/api/v1/kept", {"b": 2})
+
+
+def test_sixth_redirect_raises(server, client):
+    server.default = redirect(302, "/api/v1/loop")
+    with pytest.raises(gumloop.APIStatusError) as info:
+        client.request("GET", "x")
+    assert info.value.status_code == 302 and len(server.requests) == 6
