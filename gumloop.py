@@ -1526,6 +1526,11 @@ class _Transport:
         conn = _Conn(http_conn, key, tunnel_headers if (proxy and scheme == "http") else None)
         try:
             http_conn.connect()
+            # Older http.client leaves Nagle on; a request is one write, but a small
+            # write after a large one must not wait for a delayed ACK.
+            import socket
+
+            http_conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, http.client.HTTPException) as exc:
             http_conn.close()
             raise _Failure(exc, _Failure.CONNECT) from None

@@ -149,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.lock:
             self.server.conn_count += 1
             self.conn_id = self.server.conn_count
@@ -1529,3 +1530,495 @@ def test_sixth_redirect_raises(server, client):
     with pytest.raises(gumloop.APIStatusError) as info:
         client.request("GET", "x")
     assert info.value.status_code == 302 and len(server.requests) == 6
+
+
+###############################################################################
+# The official SDK page's examples, verbatim ##################################
+
+SEED_CHAT = '''
+from gumloop import Gumloop
+
+client = Gumloop(access_token="your_access_token")
+
+result = client.chat.completions.create(
+    model="claude-sonnet-4-5",
+    messages=[{"role": "user", "content": "Capital of Canada?"}],
+)
+print(result.choices[0].message.content)
+'''
+
+SEED_STREAM = '''
+for chunk in client.chat.completions.create(
+    model="claude-sonnet-4-5",
+    messages=[{"role": "user", "content": "Write a haiku about Toronto."}],
+    stream=True,
+):
+    delta = chunk.choices[0].delta
+    if delta.content:
+        print(delta.content, end="", flush=True)
+'''
+
+SEED_STRUCTURED = '''
+result = client.chat.completions.create(
+    model="claude-sonnet-4-5",
+    messages=[{"role": "user", "content": "Return JSON with the capital of Canada."}],
+    response_format={
+        "type": "json_schema",
+        "json_schema": {
+            "name": "answer",
+            "strict": True,
+            "schema": {
+                "type": "object",
+                "properties": {"capital": {"type": "string"}},
+                "required": ["capital"],
+                "additionalProperties": False,
+            },
+        },
+    },
+)
+print(result.choices[0].message.content)  # '{"capital":"Ottawa"}'
+'''
+
+SEED_IMAGE = '''
+result = client.chat.completions.create(
+    model="gpt-image-1.5",
+    messages=[{"role": "user", "content": "A red maple leaf on white"}],
+    modalities=["image", "text"],
+    image_config={"size": "1024x1024"},
+)
+for image in result.choices[0].message.images:
+    print(image.image_url.url[:64], "...")
+'''
+
+SEED_TOOLS = '''
+result = client.chat.completions.create(
+    model="claude-sonnet-4-5",
+    messages=[{"role": "user", "content": "What's the weather in Toronto?"}],
+    tools=[{
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get current weather for a city",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        },
+    }],
+)
+for tc in result.choices[0].message.tool_calls or []:
+    print(tc.function.name, tc.function.arguments)
+'''
+
+SEED_MCP = '''
+from gumloop import APIStatusError, Gumloop
+
+client = Gumloop(access_token="your_access_token")
+
+try:
+    response = client.mcp.execute(
+        server_id="gumloop_slack",
+        tool_name="slack_send_message",
+        arguments={"channel": "#general", "text": "Hello from Gumloop"},
+    )
+except APIStatusError as error:
+    print(f"Gumloop API request failed: {error}")
+    raise
+
+result = response.results[0]
+if result.status != "success":
+    print(result.error)
+else:
+    print(result.decoded_content)
+'''
+
+SEED_FLOW = '''
+from gumloop import GumloopClient
+
+# Initialize the client
+client = GumloopClient(
+    api_key="your_api_key",
+    user_id="your_user_id"
+)
+
+# Run a workflow and wait for outputs
+output = client.run_flow(
+    flow_id="your_flow_id",
+    inputs={
+        "recipient": "example@email.com",
+        "subject": "Hello",
+        "body": "World"
+    }
+)
+
+print(output)
+'''
+
+SEED_FLOW_PROJECT = '''
+from gumloop import GumloopClient
+
+# Initialize the client
+client = GumloopClient(
+    api_key="your_api_key",
+    user_id="your_user_id",
+    project_id="your_project_id"
+)
+'''
+
+
+def run_example(code: str, server: Server, monkeypatch, capsys, namespace: Optional[Dict[str, Any]] = None) -> str:
+    """Run example code as a user would, against the test server; returns what it printed."""
+    monkeypatch.setenv("GUMLOOP_BASE_URL", server.base)
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", server.base)
+    ns: Dict[str, Any] = namespace if namespace is not None else {}
+    ns.setdefault("__name__", "__example__")
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        exec(compile(textwrap.dedent(code), "<example>", "exec"), ns)
+    return capsys.readouterr().out
+
+
+def test_seed_unary_examples_run_unchanged(server, monkeypatch, capsys):
+    server.then(ok(CHAT_RESULT))
+    assert run_example(SEED_CHAT, server, monkeypatch, capsys) == "Ottawa\n"
+    chat_req = server.requests[-1]
+    assert chat_req.json == {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "Capital of Canada?"}]}
+    assert chat_req.headers["authorization"] == "Bearer your_access_token"
+    client = gumloop.Gumloop(access_token="your_access_token")
+
+    structured = dict(CHAT_RESULT, choices=[{"message": {"content": '{"capital":"Ottawa"}'}}])
+    server.then(ok(structured))
+    assert run_example(SEED_STRUCTURED, server, monkeypatch, capsys, {"client": client}) == '{"capital":"Ottawa"}\n'
+    assert server.requests[-1].json == {
+        "model": "claude-sonnet-4-5",
+        "messages": [{"role": "user", "content": "Return JSON with the capital of Canada."}],
+        "response_format": {"type": "json_schema", "json_schema": {
+            "name": "answer", "strict": True, "schema": {
+                "type": "object", "properties": {"capital": {"type": "string"}},
+                "required": ["capital"], "additionalProperties": False}}},
+    }
+
+    url = "data:image/png;base64," + "iVBORw0KGgo" * 10
+    images = dict(CHAT_RESULT, choices=[{"message": {"content": None, "images": [{"type": "image_url", "image_url": {"url": url}}]}}])
+    server.then(ok(images))
+    assert run_example(SEED_IMAGE, server, monkeypatch, capsys, {"client": client}) == url[:64] + " ...\n"
+    assert server.requests[-1].json == {
+        "model": "gpt-image-1.5", "messages": [{"role": "user", "content": "A red maple leaf on white"}],
+        "modalities": ["image", "text"], "image_config": {"size": "1024x1024"}}
+
+    calls = dict(CHAT_RESULT, choices=[{"message": {"tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Toronto"}'}}]}}])
+    server.then(ok(calls))
+    assert run_example(SEED_TOOLS, server, monkeypatch, capsys, {"client": client}) == 'get_weather {"city":"Toronto"}\n'
+    sent = server.requests[-1].json
+    assert sent["tools"][0]["function"]["name"] == "get_weather" and set(sent) == {"model", "messages", "tools"}
+    assert sent["tools"][0]["function"]["parameters"]["required"] == ["city"]
+    client.close()
+
+
+def test_seed_streaming_and_image_stream_run_unchanged(server, monkeypatch, capsys):
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", server.base)
+    client = gumloop.Gumloop(access_token="your_access_token")
+    server.then(sse([chunk("", role="assistant"), chunk("Towers "), chunk("touch "), chunk("clouds")]))
+    assert run_example(SEED_STREAM, server, monkeypatch, capsys, {"client": client}) == "Towers touch clouds"
+    assert server.requests[-1].json["stream"] is True
+    frame = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    final = {"type": "image_url", "image_url": {"url": "data:image/png;base64,BBBB"}}
+    server.then(sse([chunk(images=[frame]), chunk(images=[final]), chunk("done")]))
+    seen = []
+    for c in client.chat.completions.create(model="gpt-image-1.5", messages=[], modalities=["image", "text"], stream=True):
+        for image in c.choices[0].delta.images or []:
+            seen.append(image.data())
+    assert seen == [b"\x00\x00\x00", b"\x04\x10A"]
+    client.close()
+
+
+###############################################################################
+# MCP #########################################################################
+
+
+def test_seed_mcp_example_success_failure_and_api_error(server, monkeypatch, capsys):
+    server.then(ok({"results": [{"ref": "0", "status": "success", "content": ['{"ok": true, "ts": "1.2"}', "sent"]}]}))
+    assert run_example(SEED_MCP, server, monkeypatch, capsys) == "[{'ok': True, 'ts': '1.2'}, 'sent']\n"
+    assert server.requests[-1].json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "slack_send_message",
+                                                   "arguments": {"channel": "#general", "text": "Hello from Gumloop"}}]}
+    assert server.requests[-1].path == "/api/v1/mcp/tools/call"
+    server.then(ok({"results": [{"ref": "0", "status": "error", "error": {"code": "auth", "message": "reconnect Slack"}}]}))
+    assert run_example(SEED_MCP, server, monkeypatch, capsys) == "{'code': 'auth', 'message': 'reconnect Slack'}\n"
+    server.then(ok({"error": {"message": "bad request body"}}, 400))
+    with pytest.raises(gumloop.BadRequestError):
+        run_example(SEED_MCP, server, monkeypatch, capsys)
+    assert capsys.readouterr().out == "Gumloop API request failed: bad request body\n"
+
+
+def test_mcp_execute_body_and_team_scoping(server):
+    server.default = ok({"results": []})
+    c = gumloop.Gumloop("t", team_id="client-team", base_url=server.base)
+    c.mcp.execute("s1", "t1")
+    c.mcp.execute("s1", "t1", {"a": 1}, ref="r1", account="acc", team_id="call-team")
+    c.mcp.execute_many([
+        gumloop.McpToolCallRequest(server_id="s2", tool_name="t2", arguments=None, ref="x"),
+        {"server_id": "s3", "tool_name": "t3", "arguments": {"b": [1, 2]}, "account": None},
+    ])
+    first, second, third = server.requests
+    assert first.json == {"calls": [{"server_id": "s1", "tool_name": "t1", "arguments": {}}], "team_id": "client-team"}
+    assert first.query == {"team_id": "client-team"}
+    assert second.json == {"calls": [{"server_id": "s1", "tool_name": "t1", "arguments": {"a": 1}, "ref": "r1",
+                                      "account": "acc"}], "team_id": "call-team"}
+    assert second.query == {"team_id": "call-team"}
+    assert third.json["calls"] == [{"server_id": "s2", "tool_name": "t2", "arguments": {}, "ref": "x"},
+                                   {"server_id": "s3", "tool_name": "t3", "arguments": {"b": [1, 2]}}]
+    c.close()
+    c = gumloop.Gumloop("t", base_url=server.base)
+    c.mcp.execute("s", "t")
+    assert "team_id" not in server.requests[-1].json and server.requests[-1].raw_query == ""
+    c.close()
+
+
+def test_mcp_call_count_is_checked_before_sending(server, client):
+    with pytest.raises(ValueError):
+        client.mcp.execute_many([])
+    with pytest.raises(ValueError):
+        client.mcp.execute_many([{"server_id": "s", "tool_name": "t"}] * 6)
+    with pytest.raises(TypeError):
+        client.mcp.execute_many([{"server_id": "s"}])
+    with pytest.raises(TypeError):
+        client.mcp.execute_many({"server_id": "s", "tool_name": "t"})
+    assert server.requests == []
+    server.default = ok({"results": []})
+    client.mcp.execute_many([{"server_id": "s", "tool_name": "t"}] * 5)
+    assert len(server.requests[0].json["calls"]) == 5
+
+
+def test_mcp_results_and_decoded_content(server, client):
+    server.then(ok({"results": [
+        {"ref": "a", "server_id": "s", "tool_name": "t", "status": "success",
+         "content": ['{"x": 1}', "plain text", 42, {"already": "decoded"}, "[1, 2]"], "extra": "kept"},
+        {"ref": "b", "status": "success"},
+        {"ref": "c", "status": "error", "error": {"message": "upstream down"}},
+    ]}))
+    resp = client.mcp.execute_many([{"server_id": "s", "tool_name": "t"}] * 3)
+    a, b, c = resp.results
+    assert a.decoded_content == [{"x": 1}, "plain text", 42, {"already": "decoded"}, [1, 2]]
+    assert a.ok and a.extra == "kept" and a.content[0] == '{"x": 1}'
+    assert b.decoded_content is None and b.ok
+    assert not c.ok and c.error == {"message": "upstream down"} and c.decoded_content is None
+    dumped = resp.model_dump_decoded_content()
+    assert dumped["results"][0]["content"][0] == {"x": 1} and dumped["results"][1]["content"] is None
+    assert resp.to_dict()["results"][0]["content"][0] == '{"x": 1}'
+
+
+@pytest.mark.parametrize("body", [{}, {"results": "nope"}, {"results": [{"ref": "x"}]}, {"results": [1, None]}])
+def test_mcp_malformed_replies_are_tolerated(server, client, body):
+    server.then(ok(body))
+    resp = client.mcp.execute("s", "t")
+    for result in resp.results:
+        assert result.status is None and not result.ok and result.decoded_content is None
+    assert resp.to_dict() == body
+
+
+def test_mcp_non_json_200_is_gumloop_error(server, client):
+    server.then(raw(200, b"<html>oops</html>", "text/html"), ok([1]))
+    with pytest.raises(gumloop.GumloopError):
+        client.mcp.execute("s", "t")
+    with pytest.raises(gumloop.GumloopError) as info:
+        client.mcp.execute("s", "t")
+    assert "expected a JSON object" in str(info.value)
+
+
+def test_mcp_read_endpoints(server):
+    server.then(
+        ok({"servers": [{"server_id": "gumloop_slack", "name": "Slack", "status": "connected"}]}),
+        ok({"server": {"server_id": "gumloop_slack", "tool_count": 12}}),
+        ok({"server_id": "gumloop_slack", "accounts": [{"id": "a1", "label": "work", "is_default": True}]}),
+        ok({"tools": [{"tool_call_id": "x", "name": "send", "input_schema": {"type": "object"}}]}),
+        ok({"resources": [{"uri": "file:///a", "name": "a"}], "next_cursor": "c2"}),
+        ok({"contents": [{"uri": "file:///a", "text": "line 1"}, {"blob": "AAAA"}, {"text": "line 2"}]}),
+        ok({"prompts": [{"name": "summarise", "arguments": [{"name": "topic", "required": True}]}]}),
+        ok({"name": "summarise", "messages": [{"role": "user", "content": {"type": "text", "text": "Summarise cats"}}]}),
+        ok({"messages": []}),
+    )
+    c = gumloop.Gumloop("t", team_id="tm", base_url=server.base)
+    servers = c.mcp.list_servers(status="connected")
+    assert servers.servers[0].server_id == "gumloop_slack" and servers.servers[0].name == "Slack"
+    assert c.mcp.get_server("gumloop_slack", team_id="other").server.tool_count == 12
+    accounts = c.mcp.list_accounts("gumloop_slack")
+    assert accounts.accounts[0].id == "a1" and accounts.accounts[0].is_default is True
+    tools = c.mcp.list_tools("gumloop_slack", include_schema=True)
+    assert tools.tools[0].name == "send" and tools.tools[0].input_schema == {"type": "object"}
+    resources = c.mcp.list_resources("gumloop_slack", cursor="c1")
+    assert resources.resources[0].uri == "file:///a" and resources.next_cursor == "c2"
+    assert c.mcp.get_resource("gumloop_slack", "file:///a b").text == "line 1\nline 2"
+    prompts = c.mcp.list_prompts("gumloop_slack")
+    assert prompts.prompts[0].arguments[0].name == "topic"
+    prompt = c.mcp.get_prompt("gumloop_slack", "summarise", {"topic": "cats"})
+    assert prompt.messages[0].content["text"] == "Summarise cats"
+    c.mcp.get_prompt("gumloop_slack", "p", team_id="call-team")
+    r = server.requests
+    assert [(x.method, x.path) for x in r] == [
+        ("GET", "/api/v1/mcp/servers"),
+        ("GET", "/api/v1/mcp/servers/gumloop_slack"),
+        ("GET", "/api/v1/mcp/servers/gumloop_slack/accounts"),
+        ("GET", "/api/v1/mcp/servers/gumloop_slack/tools"),
+        ("GET", "/api/v1/mcp/servers/gumloop_slack/resources"),
+        ("GET", "/api/v1/mcp/servers/gumloop_slack/resources/read"),
+        ("GET", "/api/v1/mcp/servers/gumloop_slack/prompts"),
+        ("POST", "/api/v1/mcp/servers/gumloop_slack/prompts/get"),
+        ("POST", "/api/v1/mcp/servers/gumloop_slack/prompts/get"),
+    ]
+    assert r[0].query == {"status": "connected", "team_id": "tm"}
+    assert r[1].query == {"team_id": "other"}
+    assert r[3].query == {"include_schema": "true", "team_id": "tm"}
+    assert r[4].query == {"cursor": "c1", "team_id": "tm"}
+    assert r[5].query == {"uri": "file:///a b", "team_id": "tm"}
+    assert r[7].json == {"name": "summarise", "arguments": {"topic": "cats"}, "team_id": "tm"}
+    assert r[8].json == {"name": "p", "arguments": {}, "team_id": "call-team"} and r[8].query == {"team_id": "call-team"}
+    c.close()
+    c = gumloop.Gumloop("t", base_url=server.base)
+    server.default = ok({})
+    c.mcp.get_prompt("s", "p")
+    assert server.requests[-1].json == {"name": "p", "arguments": {}}
+    empty = c.mcp.list_servers()
+    assert empty.servers == [] and c.mcp.get_resource("s", "u").text is None
+    c.close()
+
+
+###############################################################################
+# Legacy flows ################################################################
+
+
+def flow_server(server: Server, states: List[Any], outputs: Any = None, run_id: str = "run-1") -> None:
+    handlers: List[Handler] = [ok({"run_id": run_id})]
+    for state in states:
+        if callable(state):
+            handlers.append(state)
+        else:
+            body = {"state": state, "outputs": outputs if state == "DONE" else {}, "log": ["step " + str(state)]}
+            handlers.append(ok(body))
+    server.then(*handlers)
+
+
+def test_seed_flow_examples_run_unchanged(server, monkeypatch, capsys, no_sleep):
+    flow_server(server, ["STARTED", "RUNNING", "DONE"], {"result": "sent"})
+    assert run_example(SEED_FLOW, server, monkeypatch, capsys) == "{'result': 'sent'}\n"
+    start = server.requests[0]
+    assert (start.method, start.path) == ("POST", "/api/v1/start_pipeline")
+    assert start.json == {"user_id": "your_user_id", "saved_item_id": "your_flow_id", "pipeline_inputs": [
+        {"input_name": "recipient", "value": "example@email.com"}, {"input_name": "subject", "value": "Hello"},
+        {"input_name": "body", "value": "World"}]}
+    assert start.headers["authorization"] == "Bearer your_api_key"
+    polls = server.requests[1:]
+    assert [(p.method, p.path, p.query) for p in polls] == [
+        ("GET", "/api/v1/get_pl_run", {"run_id": "run-1", "user_id": "your_user_id"})] * 3
+    assert no_sleep["sleeps"] == [1.0, 1.0]
+    assert {r.conn for r in server.requests} == {1}
+    ns: Dict[str, Any] = {}
+    run_example(SEED_FLOW_PROJECT, server, monkeypatch, capsys, ns)
+    assert ns["client"].project_id == "your_project_id" and ns["client"].base_url == server.base
+
+
+def flows_client(server: Server, project_id: Optional[str] = None) -> gumloop.GumloopClient:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        c = gumloop.GumloopClient("key", "user", project_id)
+    c.base_url = server.base  # set after construction: read on every call
+    return c
+
+
+def test_flow_warning_names_cause_and_fix_at_caller():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gumloop.GumloopClient("k", "u")
+    (w,) = caught
+    assert w.category is DeprecationWarning and w.filename == __file__
+    assert "flows client" in str(w.message) and "Gumloop" in str(w.message)
+
+
+def test_flow_returns_outputs_with_project_and_typed_inputs(server, no_sleep):
+    flow_server(server, ["RUNNING", "DONE"], {"answer": [1, {"x": None}]})
+    c = flows_client(server, project_id="proj")
+    seen: List[Any] = []
+    out = c.run_flow("f1", {"n": 3, "ok": True, "none": None, "list": [1, "a"], "obj": {"k": 1.5}}, poll_interval=2.5,
+                     on_status=seen.append)
+    assert out == {"answer": [1, {"x": None}]}
+    assert server.requests[0].json == {"user_id": "user", "saved_item_id": "f1", "project_id": "proj", "pipeline_inputs": [
+        {"input_name": "n", "value": 3}, {"input_name": "ok", "value": True}, {"input_name": "none", "value": None},
+        {"input_name": "list", "value": [1, "a"]}, {"input_name": "obj", "value": {"k": 1.5}}]}
+    assert server.requests[1].query == {"run_id": "run-1", "user_id": "user", "project_id": "proj"}
+    assert [s["state"] for s in seen] == ["RUNNING", "DONE"] and no_sleep["sleeps"] == [2.5]
+    c.close()
+
+
+@pytest.mark.parametrize("state,word", [("FAILED", "failed"), ("TERMINATING", "terminated"), ("TERMINATED", "terminated")])
+def test_flow_failure_states(server, no_sleep, state, word):
+    flow_server(server, ["RUNNING", state])
+    c = flows_client(server)
+    with pytest.raises(gumloop.FlowRunError) as info:
+        c.run_flow("f", {})
+    err = info.value
+    assert isinstance(err, RuntimeError) and isinstance(err, gumloop.GumloopError)
+    assert word in str(err) and err.run_id == "run-1" and err.state == state and err.log == ["step " + state]
+
+
+def test_flow_timeout_and_zero_timeout(server, no_sleep):
+    flow_server(server, ["RUNNING"] * 10)
+    c = flows_client(server)
+    with pytest.raises(gumloop.FlowTimeoutError) as info:
+        c.run_flow("f", {}, poll_interval=1.0, timeout=2.5)
+    err = info.value
+    assert isinstance(err, TimeoutError) and err.run_id == "run-1" and err.state == "RUNNING" and "2.5" in str(err)
+    assert no_sleep["sleeps"] == [1.0, 1.0, 0.5]
+    server.script.clear()
+    flow_server(server, [], run_id="run-0")
+    before = len(server.requests)
+    with pytest.raises(gumloop.FlowTimeoutError) as info:
+        c.run_flow("f", {}, timeout=0)
+    assert info.value.run_id == "run-0" and len(server.requests) == before + 1  # started, never polled
+    assert server.requests[-1].path == "/api/v1/start_pipeline"
+
+
+def test_flow_without_deadline_polls_until_done(server, no_sleep):
+    flow_server(server, ["QUEUED"] * 30 + [{}] + ["MYSTERY", "DONE"], {"k": 1})
+    c = flows_client(server)
+    seen: List[Any] = []
+    assert c.run_flow("f", {}, poll_interval=0, timeout=None, on_status=seen.append) == {"k": 1}
+    assert len(seen) == 33
+
+
+def test_flow_poll_failures_are_tried_again(server, no_sleep):
+    flow_server(server, ["RUNNING", lambda q, r: r.json({"error": "bad gateway"}, 502)] +
+                [lambda q, r: r.json({}, 502)] * 2 + ["DONE"], {"k": 2})
+    c = flows_client(server)
+    c._transport.max_retries = 0
+    assert c.run_flow("f", {}) == {"k": 2}
+    assert {r.conn for r in server.requests} == {1}
+    flow_server(server, [lambda q, r: r.json({}, 500)] * 5 + ["DONE"])
+    with pytest.raises(gumloop.InternalServerError):
+        c.run_flow("f", {})
+    assert len(server.script) == 1  # the fifth failure in a row raised; DONE was never asked for
+    server.script.clear()
+    flow_server(server, [lambda q, r: r.json({"error": "no"}, 404)])
+    with pytest.raises(gumloop.NotFoundError):
+        c.run_flow("f", {})
+
+
+def test_flow_start_without_run_id(server):
+    server.then(ok({"status": "queued"}), raw(200, b"", "application/json"))
+    c = flows_client(server)
+    for _ in range(2):
+        with pytest.raises(gumloop.GumloopError) as info:
+            c.run_flow("f", {})
+        assert "run_id" in str(info.value)
+
+
+def test_flow_honours_env_base_url_and_get_run_status(server, monkeypatch):
+    monkeypatch.setenv("GUMLOOP_BASE_URL", server.base)
+    server.then(ok({"state": "RUNNING", "outputs": {}, "log": []}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with gumloop.GumloopClient("k", "u") as c:
+            assert c.base_url == server.base
+            assert c.get_run_status("r9") == {"state": "RUNNING", "outputs": {}, "log": []}
+    assert server.requests[0].query == {"run_id": "r9", "user_id": "u"}
