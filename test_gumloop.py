@@ -2022,3 +2022,155 @@ def test_flow_honours_env_base_url_and_get_run_status(server, monkeypatch):
             assert c.base_url == server.base
             assert c.get_run_status("r9") == {"state": "RUNNING", "outputs": {}, "log": []}
     assert server.requests[0].query == {"run_id": "r9", "user_id": "u"}
+
+
+###############################################################################
+# Command line ################################################################
+
+GUMLOOP_PY = os.path.join(HERE, "gumloop.py")
+
+
+def cli_env(server: Server, token: Optional[str] = CANARY, **extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUMLOOP_") and not k.lower().endswith("_proxy")}
+    env.update({"GUMLOOP_BASE_URL": server.base, "GUMLOOP_STREAM_BASE_URL": server.base, "PYTHONUNBUFFERED": "1"})
+    if token:
+        env["GUMLOOP_ACCESS_TOKEN"] = token
+    env.update(extra)
+    return env
+
+
+def run_cli(server: Server, *args: str, token: Optional[str] = CANARY, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, GUMLOOP_PY, *args], input=stdin, capture_output=True, text=True,
+                          env=cli_env(server, token, **env), timeout=60)
+
+
+def read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    got = b""
+    deadline = time.monotonic() + timeout
+    while needle not in got and time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            data = os.read(fd, 4096)
+            if not data:
+                break
+            got += data
+    return got
+
+
+def test_cli_chat_streams_before_the_server_finishes(server):
+    gate = threading.Event()
+    server.then(gated_stream([chunk("Hel")], [chunk("lo")], gate))
+    proc = subprocess.Popen([sys.executable, GUMLOOP_PY, "chat", "-m", "claude-x", "--system", "be brief", "Hi there"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(server))
+    try:
+        early = read_until(proc.stdout.fileno(), b"Hel", 20.0)
+        assert early == b"Hel" and not gate.is_set()
+        gate.set()
+        out, err = proc.communicate(timeout=30)
+    finally:
+        gate.set()
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == 0, err
+    assert early + out == b"Hello\n"
+    assert server.requests[0].json == {"model": "claude-x", "stream": True, "messages": [
+        {"role": "system", "content": "be brief"}, {"role": "user", "content": "Hi there"}]}
+
+
+def test_cli_chat_default_model_stdin_json_and_no_stream(server):
+    server.then(sse([chunk("a"), chunk("b")]), ok(CHAT_RESULT), ok(CHAT_RESULT))
+    r = run_cli(server, "chat", "--json", "-", stdin="from stdin")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [l["choices"][0]["delta"]["content"] for l in lines] == ["a", "b"]
+    assert server.requests[0].json["model"] == gumloop.DEFAULT_CHAT_MODEL
+    assert server.requests[0].json["messages"] == [{"role": "user", "content": "from stdin"}]
+    r = run_cli(server, "chat", "--no-stream", "Capital?")
+    assert (r.returncode, r.stdout) == (0, "Ottawa\n") and "stream" not in server.requests[1].json
+    r = run_cli(server, "chat", "--no-stream", "--json", "Capital?")
+    assert json.loads(r.stdout) == CHAT_RESULT
+
+
+def test_cli_chat_notes_tool_calls_and_saves_images(server, tmp_path):
+    import base64
+
+    url = "data:image/png;base64," + base64.b64encode(b"PNGDATA").decode()
+    server.then(sse([chunk("here", images=[{"type": "image_url", "image_url": {"url": url}}]),
+                     chunk(tool_calls=[{"index": 0, "id": "c", "function": {"name": "lookup", "arguments": "{}"}}])]))
+    r = run_cli(server, "chat", "--save-images", str(tmp_path / "imgs"), "draw")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "here\n"
+    assert "[tool call: lookup({})]" in r.stderr and "image saved" in r.stderr
+    assert (tmp_path / "imgs" / "image-1.png").read_bytes() == b"PNGDATA"
+
+
+def test_cli_401_is_one_line_without_traceback_or_token(server):
+    server.then(ok({"error": {"message": "invalid token " + CANARY}}, 401))
+    r = run_cli(server, "chat", "hi")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "HTTP 401" in r.stderr and "Traceback" not in r.stderr
+    assert CANARY not in r.stderr
+
+
+def test_cli_missing_token_names_the_variable(server):
+    r = run_cli(server, "chat", "hi", token=None)
+    assert r.returncode == 1 and "GUMLOOP_ACCESS_TOKEN" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli(server, "flow", "f1", token=None)
+    assert r.returncode == 1 and "GUMLOOP_ACCESS_TOKEN" in r.stderr
+    assert server.requests == []
+
+
+def test_cli_mcp_args_and_exit_codes(server):
+    r = run_cli(server, "mcp", "gumloop_slack", "send", "--args", "{not json")
+    assert r.returncode == 2 and "--args" in r.stderr
+    r = run_cli(server, "mcp", "gumloop_slack", "send", "--args", "[1]")
+    assert r.returncode == 2
+    assert server.requests == []
+    server.then(ok({"results": [{"status": "success", "content": ['{"ts": "1"}', "plain"]}]}),
+                ok({"results": [{"status": "error", "error": {"message": "no auth"}}]}))
+    r = run_cli(server, "mcp", "gumloop_slack", "send", "--args", '{"text": "hi"}', "--team-id", "tm")
+    assert r.returncode == 0 and json.loads(r.stdout.split("\nplain")[0]) == {"ts": "1"} and r.stdout.endswith("plain\n")
+    assert server.requests[0].json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "send", "arguments": {"text": "hi"}}],
+                                       "team_id": "tm"}
+    r = run_cli(server, "mcp", "gumloop_slack", "send")
+    assert r.returncode == 1 and "no auth" in r.stderr
+
+
+def test_cli_flow_prints_outputs_and_fails_with_exit_1(server):
+    flow_server(server, ["DONE"], {"summary": "ok"})
+    r = run_cli(server, "flow", "f1", "--input", "a=1", "--input", "b=x=y", "--project-id", "p", GUMLOOP_USER_ID="u")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"summary": "ok"} and r.stderr == ""  # stderr is not a terminal: no progress
+    assert server.requests[0].json == {"user_id": "u", "saved_item_id": "f1", "project_id": "p", "pipeline_inputs": [
+        {"input_name": "a", "value": "1"}, {"input_name": "b", "value": "x=y"}]}
+    flow_server(server, ["FAILED"])
+    r = run_cli(server, "flow", "f1", GUMLOOP_USER_ID="u")
+    assert r.returncode == 1 and "failed" in r.stderr and r.stderr.count("\n") == 1
+    r = run_cli(server, "flow", "f1", "--input", "novalue", GUMLOOP_USER_ID="u")
+    assert r.returncode == 2
+
+
+def test_cli_version_and_module_entry(server):
+    r = subprocess.run([sys.executable, "-m", "gumloop", "--version"], capture_output=True, text=True, cwd=HERE, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "gumloop-lite " + gumloop.__version__
+    r = run_cli(server)
+    assert r.returncode == 2
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGINT") or os.name != "posix", reason="posix signals")
+def test_cli_ctrl_c_mid_stream_exits_130_and_disconnects(server):
+    import signal
+
+    disconnected = threading.Event()
+    server.then(gated_stream([chunk("partial")], [], threading.Event(), disconnected))
+    proc = subprocess.Popen([sys.executable, GUMLOOP_PY, "chat", "hi"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=cli_env(server))
+    try:
+        assert read_until(proc.stdout.fileno(), b"partial", 20.0) == b"partial"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in proc.stderr.read().decode()
+    assert disconnected.wait(2.0)
