@@ -2174,3 +2174,93 @@ def test_cli_ctrl_c_mid_stream_exits_130_and_disconnects(server):
     assert proc.returncode == 130
     assert "Traceback" not in proc.stderr.read().decode()
     assert disconnected.wait(2.0)
+
+
+###############################################################################
+# README examples #############################################################
+
+
+def readme_examples() -> Dict[str, str]:
+    text = open(os.path.join(HERE, "README.md"), encoding="utf-8").read()
+    blocks = re.findall(r"(<!-- example: ([\w-]+) -->\n)?```python\n(.*?)```", text, re.S)
+    unmarked = [code for marker, _name, code in blocks if not marker]
+    assert unmarked == [], "every Python block in the README must be an executed example"
+    return {name: code for _marker, name, code in blocks}
+
+
+def _readme_expectations() -> Dict[str, Any]:
+    """For each README example: what the server answers, what it must receive, what gets printed."""
+    import base64
+
+    png = b"\x89PNG\r\n"
+    image_url = "data:image/png;base64," + base64.b64encode(png).decode()
+
+    def chat_request(content: str) -> Callable[[List[Recorded]], None]:
+        def check(reqs: List[Recorded]) -> None:
+            (req,) = reqs
+            assert req.path == "/api/v1/chat/completions" and req.json["messages"] == [{"role": "user", "content": content}]
+        return check
+
+    def check_stream(reqs: List[Recorded]) -> None:
+        assert reqs[0].json["stream"] is True and reqs[0].headers["accept"] == "text/event-stream"
+
+    def check_structured(reqs: List[Recorded]) -> None:
+        assert reqs[0].json["response_format"]["json_schema"]["schema"]["required"] == ["capital"]
+
+    def check_tools(reqs: List[Recorded]) -> None:
+        assert reqs[0].json["tools"][0]["function"]["name"] == "get_weather"
+
+    def check_mcp(reqs: List[Recorded]) -> None:
+        assert reqs[0].json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "slack_send_message",
+                                           "arguments": {"channel": "#general", "text": "Deploy finished"}}]}
+
+    def check_batch(reqs: List[Recorded]) -> None:
+        assert [c["ref"] for c in reqs[0].json["calls"]] == ["ops", "mail"]
+
+    def check_request(reqs: List[Recorded]) -> None:
+        assert (reqs[0].method, reqs[0].path, reqs[0].raw_query) == ("GET", "/api/v1/teams", "limit=10")
+        assert (reqs[1].method, reqs[1].path, reqs[1].json) == ("POST", "/api/v1/sessions/abc/messages", {"content": "hi"})
+
+    def check_flow(reqs: List[Recorded]) -> None:
+        assert reqs[0].json["saved_item_id"] == "your_flow_id" and [r.path for r in reqs[1:]] == ["/api/v1/get_pl_run"] * 2
+
+    def check_none(reqs: List[Recorded]) -> None:
+        assert reqs == []
+
+    lakes = [chunk("Superior, "), chunk("Huron, "), chunk("Erie"),
+             {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+    return {
+        "chat": ([ok(CHAT_RESULT)], chat_request("Capital of Canada?"), "Ottawa\ntokens: 6 credits: 0.0012\n"),
+        "stream": ([sse([chunk("Towers "), chunk("touch "), chunk("clouds"), {"choices": []}])], check_stream,
+                   "Towers touch clouds\n"),
+        "collect": ([sse(lakes)], check_stream, "Superior, Huron, Erie\nstop\n"),
+        "structured": ([ok({"choices": [{"message": {"content": '{"capital":"Ottawa"}'}}]})], check_structured, "Ottawa\n"),
+        "image": ([ok({"choices": [{"message": {"images": [{"type": "image_url", "image_url": {"url": image_url}}]}}]})],
+                  chat_request("A red maple leaf on white"), "image/png 6 bytes\n"),
+        "tools": ([ok({"choices": [{"message": {"tool_calls": [{"id": "1", "type": "function", "function": {
+            "name": "get_weather", "arguments": '{"city": "Toronto"}'}}]}}]})], check_tools, "get_weather {'city': 'Toronto'}\n"),
+        "mcp": ([ok({"results": [{"status": "success", "content": ['{"ts": "1"}']}]})], check_mcp, "sent: [{'ts': '1'}]\n"),
+        "mcp-batch": ([ok({"results": [{"ref": "ops", "status": "success"}, {"ref": "mail", "status": "error"}]})],
+                      check_batch, "ops success\nmail error\n"),
+        "errors": ([ok({"error": "slow down"}, 429, {"X-Request-Id": "req-1"})], chat_request("hi"), "rate limited: 429 req-1\n"),
+        "request": ([ok({"teams": []}), sse([b"event: token\ndata: hi\n\n"], done=False)], check_request,
+                    "{'teams': []}\ntoken hi\n"),
+        "sse": ([], check_none, "greeting hello\n['a', 'b']\n"),
+        "flow": ([ok({"run_id": "r"}), ok({"state": "RUNNING"}), ok({"state": "DONE", "outputs": {"k": "v"}})], check_flow,
+                 "state: RUNNING\nstate: DONE\n{'k': 'v'}\n"),
+        "async": ([ok(CHAT_RESULT)], chat_request("Capital of Canada?"), "Ottawa\n"),
+    }
+
+
+def test_readme_examples_are_all_covered():
+    assert set(readme_examples()) == set(_readme_expectations())
+
+
+@pytest.mark.parametrize("name", sorted(_readme_expectations()))
+def test_readme_example_runs(name, server, monkeypatch, capsys, no_sleep):
+    handlers, check, printed = _readme_expectations()[name]
+    code = readme_examples()[name]
+    server.then(*handlers)
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "readme-token")
+    assert run_example(code, server, monkeypatch, capsys) == printed
+    check(server.requests)
