@@ -243,6 +243,7 @@ class Server:
 
     def stall(self, req: Recorded, reply: Reply) -> None:
         self.release.wait(WAIT)
+        reply.close()  # a client without a timeout gets a disconnect, not a hang
 
     def close(self) -> None:
         self.release.set()
