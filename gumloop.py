@@ -29,34 +29,39 @@ Stream, client, legacy flows client, command line.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import threading
 import time
+from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
 from dataclasses import dataclass, field, fields
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    ClassVar,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    Optional,
-    Sequence,
-    Tuple,
-    Type,
-    TypeVar,
-    Union,
-)
 from urllib.parse import quote, urlencode, urlsplit
 
-if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` costs milliseconds at import
     import http.client
+    import logging
     import ssl
+    from typing import (
+        Any,
+        Callable,
+        ClassVar,
+        Dict,
+        Iterable,
+        Iterator,
+        List,
+        Mapping,
+        Optional,
+        Sequence,
+        Tuple,
+        Type,
+        TypeVar,
+        Union,
+    )
+
+    _M = TypeVar("_M", bound="_Model")
+    _Convert = Callable[[Any], Any]
+    _OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
 
 __version__ = "0.1.0"
 
@@ -125,8 +130,25 @@ __all__ = [
     "__version__",
 ]
 
-_log = logging.getLogger("gumloop")
-_log.addHandler(logging.NullHandler())
+
+
+def _logger() -> "Optional[logging.Logger]":
+    """The `gumloop` logger when DEBUG records would go anywhere, else None.
+
+    `logging` is not imported for callers who never use it: if no code in the process
+    has imported it, nobody can be listening, and the import is skipped.
+    """
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return None
+    logger = logging.getLogger("gumloop")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    return logger if logger.isEnabledFor(logging.DEBUG) else None
+
+
+if "logging" in sys.modules:
+    _logger()
 
 
 ###############################################################################
@@ -145,7 +167,7 @@ _MAX_REDIRECTS = 5
 _MAX_ERROR_BODY = 1 << 20  # error bodies are read up to 1 MiB
 _MAX_EXCERPT = 200  # characters of a non-JSON error body shown in the message
 _MAX_SSE_EVENT = 64 << 20  # bytes of data lines in one SSE event
-_READ_SIZE = 65536  # one read1() call
+_READ_SIZE = 1 << 18  # at most this much per read1() call (one system call)
 _POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets at 60 s
 _POOL_MAX_IDLE_PER_ORIGIN = 16
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
@@ -160,10 +182,11 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _FLOW_TERMINAL_STATES = frozenset({"DONE", "FAILED", "TERMINATING", "TERMINATED"})
 
 _REDACTED = "[REDACTED]"
+_PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 
 # Indirections the tests replace with a fake clock.
-_sleep: Callable[[float], None] = time.sleep
-_monotonic: Callable[[], float] = time.monotonic
+_sleep: "Callable[[float], None]" = time.sleep
+_monotonic: "Callable[[], float]" = time.monotonic
 
 
 ###############################################################################
@@ -310,7 +333,7 @@ def _flat_details(body: Any) -> Dict[str, Any]:
     return {k: v for k, v in body.items() if k not in _FLAT_RESERVED_KEYS}
 
 
-class _Headers(Mapping[str, str]):
+class _Headers(_MappingABC):  # type: ignore[type-arg]
     """Case-insensitive, read-only response headers (repeated ones joined with ', ')."""
 
     def __init__(self, items: Iterable[Tuple[str, str]]) -> None:
@@ -404,10 +427,6 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
 # exactly. Unknown fields stay readable as attributes. A field of the wrong type
 # becomes its default (None, or [] for the response lists) instead of an exception.
 
-_M = TypeVar("_M", bound="_Model")
-_Convert = Callable[[Any], Any]
-
-
 def _nested(cls: Type["_Model"]) -> _Convert:
     """An object field; missing or not an object gives None."""
     return lambda v: _build(cls, v) if isinstance(v, dict) else None
@@ -464,7 +483,7 @@ def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
 class _Model:
     """Base of the result objects: lazy fields, unknown fields kept, pydantic-style dumps."""
 
-    _converters: ClassVar[Dict[str, Optional[_Convert]]] = {}
+    _converters: "ClassVar[Dict[str, Optional[_Convert]]]" = {}
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(self._converters)
@@ -1110,34 +1129,31 @@ class SSEDecoder:
             self._tail_size = 0
         lines = chunk.splitlines(True)
         last = lines[-1]
-        end = last[-1:]
-        if end == b"\r":
+        last_byte = last[-1:]
+        if last_byte == b"\r":
             self._skip_lf = True
-        elif end != b"\n":
+        elif last_byte != b"\n":
             self._tail.append(lines.pop())
             self._tail_size = len(last)
             self._check_size(self._tail_size)
         events: List[ServerSentEvent] = []
         for line in lines:
-            # Strip the line ending (CRLF, LF or CR).
-            if line[-1:] == b"\n":
-                line = line[:-2] if line[-2:-1] == b"\r" else line[:-1]
-            else:
-                line = line[:-1]
-            if not line:
+            # The line without its ending (CRLF, LF or CR), sliced once: lines can be megabytes.
+            end = len(line) - (2 if line.endswith(b"\r\n") else 1)
+            if end == 0:
                 if self._data:
                     events.append(self._dispatch())
                 else:
                     self._event = ""
                     self._retry = None
             elif line.startswith(b"data:"):
-                value = line[6:] if line[5:6] == b" " else line[5:]
+                value = line[6:end] if line[5:6] == b" " else line[5:end]
                 self._size += len(value)
                 if self._size > self._max:
                     self._overflow()
                 self._data.append(value)
             else:
-                self._field(line)
+                self._field(line[:end])
         return events
 
     def close(self) -> List[ServerSentEvent]:
@@ -1166,7 +1182,8 @@ class SSEDecoder:
                 self._retry = int(value)
 
     def _dispatch(self) -> ServerSentEvent:
-        data = b"\n".join(self._data).decode("utf-8", "replace")
+        parts = self._data
+        data = (parts[0] if len(parts) == 1 else b"\n".join(parts)).decode("utf-8", "replace")
         event = ServerSentEvent(self._event or "message", data, self._last_id, self._retry)
         self._data = []
         self._size = 0
@@ -1198,9 +1215,6 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 # `_Transport.send()` -> redirects -> retries -> one exchange (with the free replay of a
 # stale pooled connection). The urllib.request opener is not used: it turns a redirected
 # POST into a GET, forwards credentials to other origins and never keeps a connection.
-
-_OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
-
 
 class _Secret:
     """A credential that never shows itself in repr(), str() or logs."""
@@ -1381,7 +1395,8 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
     """The proxy URL for a request, or None: `proxy=""` none, a URL that, None the environment."""
     if proxy is not None:
         return proxy or None
-    if not any(k.lower().endswith("_proxy") for k in os.environ):
+    environ = os.environ
+    if not any(name in environ for name in _PROXY_VARIABLES):
         return None  # keep urllib.request unimported
     import urllib.request
 
@@ -1446,7 +1461,9 @@ class _Transport:
             for name in list(headers):
                 if name.lower() in ("authorization", "x-auth-key", "cookie"):
                     del headers[name]
-        _log.debug("redirect %s -> %s", req.method, new.path)
+        log = _logger()
+        if log:
+            log.debug("redirect %s -> %s", req.method, new.path)
         return _Request(req.method, url, headers, req.body, req.timeout, req.secrets)
 
     def _send_with_retries(self, req: _Request, stream: bool) -> _Answer:
@@ -1457,24 +1474,29 @@ class _Transport:
             except _Failure as failure:
                 if attempt < self.max_retries and _may_retry_failure(req.method, failure):
                     delay = _backoff(attempt)
-                    _log.debug(
-                        "retrying %s %s after %s (attempt %d, wait %.2fs)",
-                        req.method, _log_path(req.url), type(failure.cause).__name__, attempt + 1, delay,
-                    )
+                    log = _logger()
+                    if log:
+                        log.debug(
+                            "retrying %s %s after %s (attempt %d, wait %.2fs)",
+                            req.method, _log_path(req.url), type(failure.cause).__name__, attempt + 1, delay,
+                        )
                     _sleep(delay)
                     attempt += 1
                     continue
                 raise _connection_error(failure.cause, req) from None
-            _log.debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
+            log = _logger()
+            if log:
+                log.debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
             if attempt < self.max_retries and _may_retry_status(req.method, answer.status):
                 wait = _retry_after(answer.header("retry-after"), time.time())
                 if wait is None or wait <= _MAX_RETRY_AFTER:
                     delay = _backoff(attempt) if wait is None else wait
                     self._finish(answer)
-                    _log.debug(
-                        "retrying %s %s after HTTP %d (attempt %d, wait %.2fs)",
-                        req.method, _log_path(req.url), answer.status, attempt + 1, delay,
-                    )
+                    if log:
+                        log.debug(
+                            "retrying %s %s after HTTP %d (attempt %d, wait %.2fs)",
+                            req.method, _log_path(req.url), answer.status, attempt + 1, delay,
+                        )
                     _sleep(delay)
                     attempt += 1
                     continue
@@ -1497,7 +1519,9 @@ class _Transport:
                 # The server closed this idle connection before reading our request:
                 # it cannot have acted, so one replay on a fresh socket is safe for
                 # any method, and is not counted as a retry.
-                _log.debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
+                log = _logger()
+                if log:
+                    log.debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
         conn = self._open(key, req.timeout)
         return self._roundtrip(conn, req, parts, stream, fresh=True)
 
@@ -1829,7 +1853,9 @@ class Stream(_SSEResponse):
                 obj = None
             if type(obj) is dict:
                 return _build(ChatStreamChunk, obj)
-            _log.debug("skipping a stream event that is not a JSON object (%d bytes)", len(data))
+            log = _logger()
+            if log:
+                log.debug("skipping a stream event that is not a JSON object (%d bytes)", len(data))
 
     def collect(self) -> ChatResult:
         """Read the rest of the stream into one ChatResult (raises StreamError on an error chunk)."""
@@ -1932,9 +1958,10 @@ _user_agent: Optional[str] = None
 def _get_user_agent() -> str:
     global _user_agent
     if _user_agent is None:
-        import platform
-
-        _user_agent = "gumloop-lite/%s Python/%s %s" % (__version__, platform.python_version(), platform.system())
+        # What platform.python_version() / platform.system() say, without importing platform.
+        version = "%d.%d.%d" % sys.version_info[:3]
+        system = os.uname().sysname if hasattr(os, "uname") else ("Windows" if os.name == "nt" else sys.platform)
+        _user_agent = "gumloop-lite/%s Python/%s %s" % (__version__, version, system)
     return _user_agent
 
 
@@ -2080,7 +2107,7 @@ class Gumloop:
     ) -> _Request:
         if not isinstance(method, str) or not isinstance(path, str):
             raise TypeError("method and path must be strings")
-        if params is not None and not isinstance(params, Mapping):
+        if params is not None and not isinstance(params, _MappingABC):
             raise TypeError("params must be a mapping")
         base = self.stream_base_url if stream_host else self.base_url
         query = dict(params or {})
@@ -2156,7 +2183,7 @@ class _Completions:
         self, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **kwargs: Any
     ) -> Any:
         """Create a chat completion: a ChatResult, or a Stream with stream=True."""
-        if request is not None and not isinstance(request, Mapping):
+        if request is not None and not isinstance(request, _MappingABC):
             raise TypeError("request must be a mapping of request fields, got %s" % type(request).__name__)
         body = dict(request or {})
         body.update((k, v) for k, v in kwargs.items() if v is not None)
@@ -2215,7 +2242,7 @@ class _Mcp:
         timeout: Optional[float] = None,
     ) -> McpExecuteResponse:
         """Run 1 to 5 MCP tool calls in one request."""
-        if isinstance(calls, (str, bytes, Mapping)) or not isinstance(calls, Sequence):
+        if isinstance(calls, (str, bytes, _MappingABC)) or not isinstance(calls, _SequenceABC):
             raise TypeError("calls must be a list of dicts or McpToolCallRequest")
         if not calls:
             raise ValueError("calls cannot be empty")
@@ -2268,7 +2295,7 @@ class _Mcp:
 def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, Any]:
     if isinstance(call, McpToolCallRequest):
         wire = call.to_dict()
-    elif isinstance(call, Mapping):
+    elif isinstance(call, _MappingABC):
         wire = {k: v for k, v in call.items() if v is not None or k == "arguments"}
         if wire.get("arguments") is None:
             wire["arguments"] = {}
@@ -2277,7 +2304,7 @@ def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, A
     for name in ("server_id", "tool_name"):
         if not isinstance(wire.get(name), str) or not wire[name]:
             raise TypeError("each call needs a non-empty string %s" % name)
-    if not isinstance(wire["arguments"], Mapping):
+    if not isinstance(wire["arguments"], _MappingABC):
         raise TypeError("arguments must be a dict, got %s" % type(wire["arguments"]).__name__)
     return wire
 
@@ -2339,7 +2366,7 @@ class GumloopClient:
         """Start a saved flow; returns its run_id."""
         if not isinstance(flow_id, str) or not flow_id:
             raise TypeError("flow_id must be a non-empty string")
-        if inputs is not None and not isinstance(inputs, Mapping):
+        if inputs is not None and not isinstance(inputs, _MappingABC):
             raise TypeError("inputs must be a dict of input name to value")
         body: Dict[str, Any] = {
             "user_id": self.user_id,
@@ -2393,7 +2420,9 @@ class GumloopClient:
                 failures += 1
                 if failures >= _FLOW_MAX_POLL_FAILURES:
                     raise
-                _log.debug("flow poll failed (%d in a row): %s", failures, type(exc).__name__)
+                log = _logger()
+                if log:
+                    log.debug("flow poll failed (%d in a row): %s", failures, type(exc).__name__)
             else:
                 if on_status is not None:
                     on_status(status)

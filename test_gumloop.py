@@ -703,7 +703,7 @@ def test_import_is_cheap_and_isolated(tmp_path):
     code = (
         "import sys; sys.path.insert(0, '.'); import gumloop; "
         "heavy = ['http.client', 'ssl', 'argparse', 'urllib.request', 'asyncio', 'concurrent.futures', "
-        "'email.parser', 'socket', 'random', 'base64', 'platform']; "
+        "'email.parser', 'socket', 'random', 'base64', 'platform', 'typing', 'logging']; "
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
