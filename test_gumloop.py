@@ -1811,7 +1811,7 @@ def test_mcp_results_and_decoded_content(server, client):
     assert resp.to_dict()["results"][0]["content"][0] == '{"x": 1}'
 
 
-@pytest.mark.parametrize("body", [{}, {"results": "nope"}, {"results": [{"ref": "x"}]}, {"results": [1, None]}])
+@pytest.mark.parametrize("body", [{}, {"results": "nope"}, {"results": 5}, {"results": [{"ref": "x"}]}, {"results": [1, None]}])
 def test_mcp_malformed_replies_are_tolerated(server, client, body):
     server.then(ok(body))
     resp = client.mcp.execute("s", "t")
