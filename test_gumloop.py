@@ -2033,7 +2033,8 @@ GUMLOOP_PY = os.path.join(HERE, "gumloop.py")
 
 def cli_env(server: Server, token: Optional[str] = CANARY, **extra: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUMLOOP_") and not k.lower().endswith("_proxy")}
-    env.update({"GUMLOOP_BASE_URL": server.base, "GUMLOOP_STREAM_BASE_URL": server.base, "PYTHONUNBUFFERED": "1"})
+    env.pop("PYTHONUNBUFFERED", None)  # stdout is a pipe, block-buffered, as for a real user
+    env.update({"GUMLOOP_BASE_URL": server.base, "GUMLOOP_STREAM_BASE_URL": server.base})
     if token:
         env["GUMLOOP_ACCESS_TOKEN"] = token
     env.update(extra)
