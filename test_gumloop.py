@@ -1225,7 +1225,7 @@ def test_many_threads_share_one_client(server):
         r.json({"echo": req.json["id"]})
 
     server.default = echo
-    c = gumloop.Gumloop("t", base_url=server.base)
+    c = gumloop.Gumloop("t", base_url=server.base, timeout=5)  # a broken pool fails fast, never hangs
     baseline = _open_fds()
     mismatches: List[Any] = []
 
