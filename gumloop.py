@@ -1286,14 +1286,13 @@ class _Conn:
 class _Answer:
     """A response whose headers are in; `body` is read unless it is a stream."""
 
-    __slots__ = ("status", "response", "conn", "body", "url")
+    __slots__ = ("status", "response", "conn", "body")
 
-    def __init__(self, status: int, response: "http.client.HTTPResponse", conn: _Conn, body: Optional[bytes], url: str) -> None:
+    def __init__(self, status: int, response: "http.client.HTTPResponse", conn: _Conn, body: Optional[bytes]) -> None:
         self.status = status
         self.response = response
         self.conn = conn
         self.body = body
-        self.url = url
 
     def header(self, name: str) -> Optional[str]:
         return self.response.getheader(name)
@@ -1436,8 +1435,18 @@ class _Transport:
 
     # -- one request, all policies -------------------------------------------
 
+    def call_json(self, req: _Request) -> Any:
+        """Send and decode the JSON answer (None for an empty body)."""
+        return _decode_body(self.send(req).body, req.secrets)
+
     def send(self, req: _Request, *, stream: bool = False) -> _Answer:
-        """The final answer (2xx, or an error status to raise); follows redirects."""
+        """The 2xx answer, after redirects and retries; anything else raises its APIStatusError."""
+        answer = self._follow_redirects(req, stream)
+        if answer.status >= 300:
+            raise _status_error(answer.status, answer.headers(), answer.body or b"", req.secrets)
+        return answer
+
+    def _follow_redirects(self, req: _Request, stream: bool) -> _Answer:
         original = urlsplit(req.url)
         for _ in range(_MAX_REDIRECTS + 1):
             answer = self._send_with_retries(req, stream)
@@ -1448,7 +1457,7 @@ class _Transport:
                 return answer  # never silently turn a POST into a GET
             self._finish(answer)
             req = self._redirected(req, original, location)
-        return answer
+        return answer  # the sixth redirect: raised by send()
 
     def _redirected(self, req: _Request, original: Any, location: str) -> _Request:
         from urllib.parse import urljoin
@@ -1595,7 +1604,7 @@ class _Transport:
             stale = not fresh and isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError))
             raise _Failure(exc, _Failure.RESPONSE, stale=stale) from None
         status = response.status
-        answer = _Answer(status, response, conn, None, req.url)
+        answer = _Answer(status, response, conn, None)
         if stream and status < 300:
             return answer
         try:
@@ -1696,18 +1705,17 @@ def _backoff(attempt: int) -> float:
 class _SSEResponse:
     """An open SSE response: reads with read1() (no read-ahead) and releases its socket."""
 
-    def __init__(self, transport: _Transport, answer: _Answer, timeout: Optional[float], secrets: Sequence[str]) -> None:
+    def __init__(self, transport: _Transport, answer: _Answer, req: _Request) -> None:
         self._transport = transport
-        self._answer = answer
+        self._req = req
         self._response = answer.response
         self._conn = answer.conn
-        self._secrets = secrets
+        self._secrets = req.secrets
         self._decoder = SSEDecoder()
         self._pending: List[ServerSentEvent] = []
         self._pos = 0
         self._closed = False
-        self._done = False
-        self._timeout = timeout
+        timeout = req.timeout
         self._deadline = None if timeout is None else _monotonic() + timeout
         self._sock_timeout = timeout
         self._lock = threading.Lock()
@@ -1728,8 +1736,6 @@ class _SSEResponse:
         return event
 
     def _read(self) -> bytes:
-        import http.client
-
         deadline = self._deadline
         if deadline is not None:
             remaining = deadline - _monotonic()
@@ -1747,6 +1753,8 @@ class _SSEResponse:
                 # close() from another thread shut the socket down under this read;
                 # whatever http.client raised on the way out, the stream simply ends.
                 return b""
+            import http.client
+
             if not isinstance(exc, (OSError, ValueError, http.client.HTTPException)):
                 raise
             self._fail(exc)
@@ -1754,8 +1762,7 @@ class _SSEResponse:
 
     def _fail(self, exc: BaseException) -> None:
         self.close()
-        req = _Request("", self._answer.url, {}, None, self._timeout, self._secrets)
-        raise _connection_error(exc, req) from None
+        raise _connection_error(exc, self._req) from None
 
     def _end_of_body(self) -> None:
         response = self._response
@@ -1770,7 +1777,6 @@ class _SSEResponse:
         """[DONE] arrived: read the end of the body if it is (nearly) there, then pool."""
         if self._closed:
             return
-        self._done = True
         if self._response.will_close:
             self.close()
             return
@@ -2123,18 +2129,6 @@ class Gumloop:
             timeout = self.stream_timeout if (stream_host or long_running) else self.timeout
         return _Request(method.upper(), url, headers, body, timeout, secrets)
 
-    def _send_json(self, req: _Request) -> Any:
-        answer = self._transport.send(req)
-        if answer.status >= 300:
-            raise _status_error(answer.status, answer.headers(), answer.body or b"", req.secrets)
-        return _decode_body(answer.body, req.secrets)
-
-    def _open_stream(self, req: _Request) -> _Answer:
-        answer = self._transport.send(req, stream=True)
-        if answer.status >= 300:
-            raise _status_error(answer.status, answer.headers(), answer.body or b"", req.secrets)
-        return answer
-
     def request(
         self,
         method: str,
@@ -2147,7 +2141,7 @@ class Gumloop:
     ) -> Any:
         """Call any endpoint; returns the decoded JSON (None for an empty body)."""
         req = self._prepare(method, path, params, json, stream_host, timeout, "application/json", False)
-        return self._send_json(req)
+        return self._transport.call_json(req)
 
     def stream(
         self,
@@ -2161,8 +2155,7 @@ class Gumloop:
     ) -> EventStream:
         """Open any SSE endpoint; iterate the ServerSentEvents, close() when done."""
         req = self._prepare(method, path, params, json, stream_host, timeout, "text/event-stream", True)
-        answer = self._open_stream(req)
-        return EventStream(self._transport, answer, req.timeout, req.secrets)
+        return EventStream(self._transport, self._transport.send(req, stream=True), req)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -2192,8 +2185,8 @@ class _Completions:
         accept = "text/event-stream" if streaming else "application/json"
         req = client._prepare("POST", "chat/completions", None, body, True, timeout, accept, True)
         if streaming:
-            return Stream(client._transport, client._open_stream(req), req.timeout, req.secrets)
-        return _result_object(ChatResult, client._send_json(req), "chat completion")
+            return Stream(client._transport, client._transport.send(req, stream=True), req)
+        return _result_object(ChatResult, client._transport.call_json(req), "chat completion")
 
 
 class _Chat:
@@ -2357,10 +2350,7 @@ class GumloopClient:
             data = _encode_json(body)
             headers["Content-Type"] = "application/json"
         req = _Request(method, url, headers, data, self.timeout, (self._api_key.value,))
-        answer = self._transport.send(req)
-        if answer.status >= 300:
-            raise _status_error(answer.status, answer.headers(), answer.body or b"", req.secrets)
-        return _decode_body(answer.body, req.secrets)
+        return self._transport.call_json(req)
 
     def start_flow(self, flow_id: str, inputs: Optional[Mapping[str, Any]] = None) -> str:
         """Start a saved flow; returns its run_id."""

@@ -2261,3 +2261,21 @@ def test_readme_example_runs(name, server, monkeypatch, capsys, no_sleep):
     monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "readme-token")
     assert run_example(code, server, monkeypatch, capsys) == printed
     check(server.requests)
+
+
+def test_running_the_file_registers_it_as_the_gumloop_module(tmp_path):
+    # `python gumloop.py` runs the file as __main__; a later `import gumloop` (a plugin, a
+    # pickle) must get that same module, not a second copy with its own GumloopError.
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['gumloop.py', '--version']\n"
+        "try:\n"
+        "    runpy.run_path(%r, run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "mod = sys.modules.get('gumloop')\n"
+        "print(mod is not None and mod.__name__ == '__main__' and hasattr(mod, 'GumloopError'))\n"
+    ) % GUMLOOP_PY
+    r = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=str(tmp_path), timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "True"
