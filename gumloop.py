@@ -422,9 +422,10 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
 # Result objects ##############################################################
 #
 # Every result is a dataclass built around the JSON object the server sent (`_raw`).
-# Fields are read from that object on first access and cached, so a stream chunk costs
-# one object until the caller looks inside it, and `to_dict()` is the server's JSON
-# exactly. Unknown fields stay readable as attributes. A field of the wrong type
+# Building one is a dict copy: plain fields (and unknown ones) become instance
+# attributes at C speed, nested fields present in the JSON (choices, message, delta...)
+# are converted at once, and a field the server left out reaches __getattr__, which
+# gives its default. `to_dict()` is the server's JSON exactly. A field of the wrong type
 # becomes its default (None, or [] for the response lists) instead of an exception.
 
 def _nested(cls: Type["_Model"]) -> _Convert:
@@ -463,20 +464,36 @@ def _f(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
 
 
 def _result(cls: Type[_M]) -> Type[_M]:
-    """Finish a result dataclass: fields become lazy (read from `_raw` on first access)."""
+    """Finish a result dataclass: fields absent from the JSON reach __getattr__."""
     converters: Dict[str, Optional[_Convert]] = {}
     for f in fields(cls):  # type: ignore[arg-type]
         converters[f.name] = f.metadata.get("convert")
-        # Without a class attribute, reading a field not yet cached reaches __getattr__.
+        # Without a class attribute, reading a field not yet set reaches __getattr__.
         if f.name in cls.__dict__:
             delattr(cls, f.name)
     cls._converters = converters
+    # Keys not copied as they are: nested fields (converted) and names of methods, which
+    # an instance attribute would shadow (a "json" key, say).
+    methods = {n for n in dir(cls) if not n.startswith("__") and callable(getattr(cls, n, None))}
+    nested = {name for name, convert in converters.items() if convert is not None}
+    cls._hidden = frozenset(nested | methods | {"_raw"})
     return cls
 
 
 def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
     obj = cls.__new__(cls)
-    obj.__dict__["_raw"] = raw
+    attrs = obj.__dict__
+    attrs.update(raw)
+    hidden = cls._hidden
+    if not hidden.isdisjoint(raw):
+        converters = cls._converters
+        for name in hidden.intersection(raw):
+            convert = converters.get(name)
+            if convert is not None:
+                attrs[name] = convert(raw[name])
+            else:
+                del attrs[name]
+    attrs["_raw"] = raw
     return obj
 
 
@@ -484,6 +501,7 @@ class _Model:
     """Base of the result objects: lazy fields, unknown fields kept, pydantic-style dumps."""
 
     _converters: "ClassVar[Dict[str, Optional[_Convert]]]" = {}
+    _hidden: "ClassVar[frozenset[str]]" = frozenset()
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(self._converters)
@@ -497,20 +515,17 @@ class _Model:
             self.__dict__[f.name] = value
 
     def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup failed: a field not read yet, or an unknown one.
-        if name.startswith("__") or name == "_raw":
-            raise AttributeError(name)
-        raw = self.__dict__.get("_raw")
+        # Only called when normal lookup failed: a nested field not read yet, a field the
+        # server left out, or a name that is neither a field nor in the JSON.
         converters = type(self)._converters
         if name in converters:
+            raw = self.__dict__.get("_raw")
             value = raw.get(name) if raw is not None else None
             convert = converters[name]
             if convert is not None:
                 value = convert(value)
             self.__dict__[name] = value
             return value
-        if raw is not None and name in raw:
-            return raw[name]
         raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
 
     def to_dict(self) -> Dict[str, Any]:
@@ -1100,6 +1115,21 @@ class SSEDecoder:
         self._retry: Optional[int] = None
 
     def feed(self, chunk: bytes) -> List[ServerSentEvent]:
+        if (
+            chunk.startswith(b"data: ")
+            and chunk.endswith(b"\n\n")
+            and chunk.find(b"\n") == len(chunk) - 2
+            and not (self._tail or self._data or self._skip_lf or self._at_start)
+            and b"\r" not in chunk
+        ):
+            # The common case, one whole `data:` event per read, without the line loop.
+            value = chunk[6:-2]
+            if len(value) > self._max:
+                self._overflow()
+            event = ServerSentEvent(self._event or "message", value.decode("utf-8", "replace"), self._last_id, self._retry)
+            self._event = ""
+            self._retry = None
+            return [event]
         if self._at_start:
             if self._tail:
                 chunk = self._tail.pop() + chunk
@@ -1702,8 +1732,97 @@ def _backoff(attempt: int) -> float:
 # Streams #####################################################################
 
 
+class _ChunkedBody:
+    """HTTP/1.1 chunked transfer decoding, straight from the connection's buffered reader.
+
+    http.client's read1() stops at every chunk boundary, so a server that flushes per
+    event costs one Python round trip per event. This returns the payload of every chunk
+    that one read brought in, and never waits for more once it has some.
+    """
+
+    __slots__ = ("_fp", "_framing", "_left", "_crlf", "done", "clean")
+
+    def __init__(self, fp: Any) -> None:
+        self._fp = fp  # the response's io.BufferedReader
+        self._framing = b""  # an incomplete size line or trailer kept for the next read
+        self._left = 0  # payload bytes still to come in the current chunk
+        self._crlf = False  # the CRLF after a chunk's payload is still due
+        self.done = False  # the last chunk and its trailer were read
+        self.clean = True  # nothing followed the end: the connection can be reused
+
+    def read(self, size: int) -> List[bytes]:
+        """Payload pieces (one per chunk, or part of one); [] only after the last chunk."""
+        while not self.done:
+            data = self._fp.read1(size)
+            if not data:
+                raise ConnectionError("connection closed inside a chunked response")
+            pieces = self._parse(self._framing + data if self._framing else data)
+            if pieces:
+                return pieces
+        return []
+
+    def _parse(self, buf: bytes) -> List[bytes]:
+        pieces: List[bytes] = []
+        pos = 0
+        end = len(buf)
+        self._framing = b""
+        while pos < end:
+            if self._left:
+                piece = buf[pos : pos + self._left] if pos or end - pos > self._left else buf
+                pieces.append(piece)
+                self._left -= len(piece)
+                pos += len(piece)
+                if self._left:
+                    break
+                self._crlf = True
+            elif self._crlf:
+                if end - pos < 2:
+                    self._framing = buf[pos:]
+                    break
+                if buf[pos : pos + 2] != b"\r\n":
+                    raise ValueError("malformed chunked encoding: no CRLF after a chunk")
+                pos += 2
+                self._crlf = False
+            else:
+                line_end = buf.find(b"\r\n", pos)
+                if line_end < 0:
+                    if end - pos > 4096:
+                        raise ValueError("malformed chunked encoding: size line too long")
+                    self._framing = buf[pos:]
+                    break
+                size_text = buf[pos:line_end].split(b";", 1)[0].strip()
+                pos = line_end + 2
+                try:
+                    size = int(size_text, 16)
+                except ValueError:
+                    raise ValueError("malformed chunked encoding: bad chunk size") from None
+                if size < 0:
+                    raise ValueError("malformed chunked encoding: negative chunk size")
+                if size == 0:
+                    return self._trailer(buf, pos, pieces)
+                self._left = size
+        return pieces
+
+    def _trailer(self, buf: bytes, pos: int, pieces: List[bytes]) -> List[bytes]:
+        """After the last chunk: trailer lines up to a blank line (usually just CRLF)."""
+        while True:
+            line_end = buf.find(b"\r\n", pos)
+            if line_end < 0:
+                # Rare: the trailer is split across reads; finish it with blocking reads.
+                rest = buf[pos:] + self._fp.readline(65537)
+                if not rest.endswith(b"\n"):
+                    raise ConnectionError("connection closed inside a chunked response")
+                buf, pos = rest, 0
+                continue
+            if line_end == pos:
+                self.done = True
+                self.clean = line_end + 2 == len(buf)  # else: bytes after the end, do not reuse
+                return pieces
+            pos = line_end + 2
+
+
 class _SSEResponse:
-    """An open SSE response: reads with read1() (no read-ahead) and releases its socket."""
+    """An open SSE response: one read at a time (no read-ahead); releases its socket."""
 
     def __init__(self, transport: _Transport, answer: _Answer, req: _Request) -> None:
         self._transport = transport
@@ -1711,6 +1830,7 @@ class _SSEResponse:
         self._response = answer.response
         self._conn = answer.conn
         self._secrets = req.secrets
+        self._body = _ChunkedBody(answer.response.fp) if answer.response.chunked else None
         self._decoder = SSEDecoder()
         self._pending: List[ServerSentEvent] = []
         self._pos = 0
@@ -1725,17 +1845,22 @@ class _SSEResponse:
         while self._pos >= len(self._pending):
             if self._closed:
                 return None
-            chunk = self._read()
-            if not chunk:
+            pieces = self._read()
+            if not pieces:
                 self._end_of_body()
                 return None
-            self._pending = self._decoder.feed(chunk)
+            if len(pieces) == 1:
+                self._pending = self._decoder.feed(pieces[0])
+            else:
+                feed = self._decoder.feed
+                self._pending = [event for piece in pieces for event in feed(piece)]
             self._pos = 0
         event = self._pending[self._pos]
         self._pos += 1
         return event
 
-    def _read(self) -> bytes:
+    def _read(self) -> List[bytes]:
+        """What one read brought in, as payload pieces; [] at the clean end of the body."""
         deadline = self._deadline
         if deadline is not None:
             remaining = deadline - _monotonic()
@@ -1747,12 +1872,15 @@ class _SSEResponse:
                 self._sock_timeout = remaining
                 self._conn.set_timeout(remaining)
         try:
-            return self._response.read1(_READ_SIZE)
+            if self._body is not None:
+                return self._body.read(_READ_SIZE)
+            data = self._response.read1(_READ_SIZE)
+            return [data] if data else []
         except Exception as exc:
             if self._closed:
                 # close() from another thread shut the socket down under this read;
-                # whatever http.client raised on the way out, the stream simply ends.
-                return b""
+                # whatever was raised on the way out, the stream simply ends.
+                return []
             import http.client
 
             if not isinstance(exc, (OSError, ValueError, http.client.HTTPException)):
@@ -1782,11 +1910,14 @@ class _SSEResponse:
             return
         try:
             self._conn.set_timeout(_DONE_GRACE)
-            rest = self._response.read(_READ_SIZE)
+            if self._body is not None:
+                rest = b"".join(self._body.read(_READ_SIZE))
+            else:
+                rest = self._response.read(_READ_SIZE)
         except Exception:
             rest = b"-"
         if rest:
-            self.close()
+            self.close()  # not the end, or not soon: the connection cannot be reused
         else:
             self._release()
 
@@ -1795,6 +1926,9 @@ class _SSEResponse:
             if self._closed:
                 return
             self._closed = True
+        body = self._body
+        if body is not None and body.done and body.clean:
+            self._response.close()  # read to its end by _ChunkedBody: http.client may reuse the socket
         self._transport.release(self._conn, self._response)
 
     def close(self) -> None:
@@ -1835,6 +1969,45 @@ class EventStream(_SSEResponse):
         return self
 
 
+_CHUNK_NESTED = ChatStreamChunk._hidden - {"choices"}
+_CHOICE_NESTED = ChatStreamChoice._hidden - {"delta"}
+_DELTA_NESTED = ChatStreamDelta._hidden
+
+
+def _stream_chunk(raw: Dict[str, Any]) -> ChatStreamChunk:
+    """`_build(ChatStreamChunk, raw)` for the usual shape, inlined: this runs once per chunk.
+
+    Anything else (usage, an error, tool calls, images, odd types) takes the general path.
+    """
+    choices = raw.get("choices")
+    if type(choices) is not list or not _CHUNK_NESTED.isdisjoint(raw):
+        return _build(ChatStreamChunk, raw)
+    new = object.__new__
+    built = []
+    for choice_raw in choices:
+        if type(choice_raw) is not dict:
+            continue
+        delta_raw = choice_raw.get("delta")
+        if type(delta_raw) is not dict or not _CHOICE_NESTED.isdisjoint(choice_raw) or not _DELTA_NESTED.isdisjoint(delta_raw):
+            return _build(ChatStreamChunk, raw)
+        delta = new(ChatStreamDelta)
+        attrs = delta.__dict__
+        attrs.update(delta_raw)
+        attrs["_raw"] = delta_raw
+        choice = new(ChatStreamChoice)
+        attrs = choice.__dict__
+        attrs.update(choice_raw)
+        attrs["delta"] = delta
+        attrs["_raw"] = choice_raw
+        built.append(choice)
+    chunk = new(ChatStreamChunk)
+    attrs = chunk.__dict__
+    attrs.update(raw)
+    attrs["choices"] = built
+    attrs["_raw"] = raw
+    return chunk
+
+
 class Stream(_SSEResponse):
     """A streamed chat completion: iterate `ChatStreamChunk`s, or `collect()` them."""
 
@@ -1858,7 +2031,7 @@ class Stream(_SSEResponse):
             except ValueError:
                 obj = None
             if type(obj) is dict:
-                return _build(ChatStreamChunk, obj)
+                return _stream_chunk(obj)
             log = _logger()
             if log:
                 log.debug("skipping a stream event that is not a JSON object (%d bytes)", len(data))

@@ -2279,3 +2279,35 @@ def test_running_the_file_registers_it_as_the_gumloop_module(tmp_path):
     r = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=str(tmp_path), timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1] == "True"
+
+
+STREAM_CHUNK_SHAPES = [
+    chunk("Hel"),
+    chunk("", role="assistant"),
+    {"id": "x", "choices": [{"index": 0, "delta": {"content": "a", "extra": [1]}, "finish_reason": None}], "new": {"k": 1}},
+    {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"total_tokens": 3, "cost": 0.1}},
+    {"choices": [], "usage": {"total_tokens": 3}},
+    {"error": {"code": 500, "message": "boom"}},
+    {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"name": "f", "arguments": "{"}}]}}]},
+    {"choices": [{"delta": {"images": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}}]},
+    {"choices": [{"delta": {"gumloop_extensions": {"tool_results": []}, "content": "c"}}]},
+    {"choices": [{"delta": "not an object"}, "junk", {"index": 1}]},
+    {"choices": "wrong"},
+    {"choices": [{"index": 0, "delta": {"content": "x", "json": "shadow?", "to_dict": 1}}]},
+]
+
+
+@pytest.mark.parametrize("raw", STREAM_CHUNK_SHAPES)
+def test_stream_chunk_fast_path_matches_the_general_builder(raw):
+    fast, general = gumloop._stream_chunk(raw), gumloop._build(gumloop.ChatStreamChunk, raw)
+    assert fast.to_dict() == general.to_dict() == raw
+
+    def view(c: Any) -> Any:
+        return (c.id, c.model, c.usage and c.usage.to_dict(), c.error and c.error.to_dict(), [
+            (ch.index, ch.finish_reason, ch.delta.role, ch.delta.content, ch.delta.to_dict(),
+             [t.to_dict() for t in ch.delta.tool_calls or []], [i.to_dict() for i in ch.delta.images or []],
+             ch.delta.gumloop_extensions) for ch in c.choices])
+
+    assert view(fast) == view(general)
+    for c in fast.choices:
+        assert callable(c.delta.to_dict) and dataclasses.is_dataclass(c.delta)
