@@ -1740,29 +1740,37 @@ class _ChunkedBody:
     that one read brought in, and never waits for more once it has some.
     """
 
-    __slots__ = ("_fp", "_framing", "_left", "_crlf", "done", "clean")
+    __slots__ = ("_fp", "_framing", "_left", "_crlf", "_error", "done", "clean")
 
     def __init__(self, fp: Any) -> None:
         self._fp = fp  # the response's io.BufferedReader
         self._framing = b""  # an incomplete size line or trailer kept for the next read
         self._left = 0  # payload bytes still to come in the current chunk
         self._crlf = False  # the CRLF after a chunk's payload is still due
+        self._error: Optional[Exception] = None  # bad framing met after payload: raised next read
         self.done = False  # the last chunk and its trailer were read
         self.clean = True  # nothing followed the end: the connection can be reused
 
     def read(self, size: int) -> List[bytes]:
         """Payload pieces (one per chunk, or part of one); [] only after the last chunk."""
         while not self.done:
+            if self._error is not None:
+                raise self._error
             data = self._fp.read1(size)
             if not data:
                 raise ConnectionError("connection closed inside a chunked response")
-            pieces = self._parse(self._framing + data if self._framing else data)
+            pieces: List[bytes] = []
+            try:
+                self._parse(self._framing + data if self._framing else data, pieces)
+            except (ValueError, ConnectionError) as exc:
+                if not pieces:
+                    raise
+                self._error = exc  # hand out the payload that came before it first
             if pieces:
                 return pieces
         return []
 
-    def _parse(self, buf: bytes) -> List[bytes]:
-        pieces: List[bytes] = []
+    def _parse(self, buf: bytes, pieces: List[bytes]) -> None:
         pos = 0
         end = len(buf)
         self._framing = b""
@@ -1799,11 +1807,11 @@ class _ChunkedBody:
                 if size < 0:
                     raise ValueError("malformed chunked encoding: negative chunk size")
                 if size == 0:
-                    return self._trailer(buf, pos, pieces)
+                    self._trailer(buf, pos)
+                    return
                 self._left = size
-        return pieces
 
-    def _trailer(self, buf: bytes, pos: int, pieces: List[bytes]) -> List[bytes]:
+    def _trailer(self, buf: bytes, pos: int) -> None:
         """After the last chunk: trailer lines up to a blank line (usually just CRLF)."""
         while True:
             line_end = buf.find(b"\r\n", pos)
@@ -1817,7 +1825,7 @@ class _ChunkedBody:
             if line_end == pos:
                 self.done = True
                 self.clean = line_end + 2 == len(buf)  # else: bytes after the end, do not reuse
-                return pieces
+                return
             pos = line_end + 2
 
 

@@ -2311,3 +2311,82 @@ def test_stream_chunk_fast_path_matches_the_general_builder(raw):
     assert view(fast) == view(general)
     for c in fast.choices:
         assert callable(c.delta.to_dict) and dataclasses.is_dataclass(c.delta)
+
+
+###############################################################################
+# Chunked transfer decoding ###################################################
+
+
+def raw_chunked(body: bytes, piece: int = 0, then_close: bool = False) -> Handler:
+    """Headers for a chunked SSE response, then `body` as raw framing, optionally in tiny writes."""
+    def handler(req, r):
+        h = r.h
+        h.send_response_only(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        h.wfile.flush()
+        step = piece or len(body) or 1
+        for i in range(0, len(body), step):
+            h.wfile.write(body[i:i + step])
+            h.wfile.flush()
+        if then_close:
+            r.close()
+
+    return handler
+
+
+def framed(*payloads: bytes) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in payloads)
+
+
+EVENTS_AB = sse_bytes(chunk("a")) + sse_bytes(chunk("b"))
+
+
+def contents(stream: Any) -> List[Any]:
+    return [c.choices[0].delta.content for c in stream]
+
+
+def test_chunked_extensions_and_trailers(server, client):
+    body = (b"%x;name=value\r\n%s\r\n" % (len(EVENTS_AB), EVENTS_AB)) + b"0;last\r\nX-Trailer: 1\r\n\r\n"
+    server.then(raw_chunked(body), ok(CHAT_RESULT))
+    assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["a", "b"]
+    client.chat.completions.create(model="m", messages=[])
+    assert [r.conn for r in server.requests] == [1, 1]
+
+
+def test_chunked_framing_split_byte_by_byte(server, client):
+    body = framed(sse_bytes(chunk("a")), b"data: ", b"[DONE]\n\n") + b"0\r\n\r\n"
+    server.then(raw_chunked(body, piece=1), ok(CHAT_RESULT))
+    assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["a"]
+    client.chat.completions.create(model="m", messages=[])
+    assert [r.conn for r in server.requests] == [1, 1]
+
+
+def test_events_split_across_chunks_and_many_per_chunk(server, client):
+    ab = EVENTS_AB
+    body = framed(ab[:7], ab[7:50], ab[50:] + sse_bytes(chunk("c")) + b"data: [DONE]\n\n") + b"0\r\n\r\n"
+    server.then(raw_chunked(body))
+    assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("body", [
+    framed(sse_bytes(chunk("a"))) + b"zz\r\nxx\r\n0\r\n\r\n",  # a size that is not hex
+    b"%x\r\n%sXX" % (len(sse_bytes(chunk("a"))), sse_bytes(chunk("a"))) + b"0\r\n\r\n",  # no CRLF after the payload
+    framed(sse_bytes(chunk("a"))) + b"1" * 5000,  # a size line that never ends
+], ids=["bad-size", "no-crlf", "endless-size-line"])
+def test_malformed_chunked_framing_is_a_connection_error(server, client, body):
+    server.then(raw_chunked(body, then_close=True))
+    got: List[Any] = []
+    with pytest.raises(gumloop.APIConnectionError):
+        for c in client.chat.completions.create(model="m", messages=[], stream=True):
+            got.append(c.choices[0].delta.content)
+    assert got == ["a"]  # what came before the bad framing is kept
+
+
+def test_bytes_after_the_end_are_not_reused(server, client):
+    body = framed(sse_bytes(chunk("a"))) + b"0\r\n\r\nGARBAGE"
+    server.then(raw_chunked(body), ok(CHAT_RESULT))
+    assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["a"]
+    client.chat.completions.create(model="m", messages=[])
+    assert [r.conn for r in server.requests] == [1, 2]
