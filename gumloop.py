@@ -1977,6 +1977,23 @@ class EventStream(_SSEResponse):
         return self
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads_json(text: str) -> Any:
+    """json.loads(text), or None when it is not JSON; skips json.loads' two regex passes."""
+    try:
+        value, end = _raw_decode(text)
+    except ValueError:
+        value, end = None, -1  # leading whitespace, or not JSON: let json.loads decide
+    if end == len(text):
+        return value
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 _CHUNK_NESTED = ChatStreamChunk._hidden - {"choices"}
 _CHOICE_NESTED = ChatStreamChoice._hidden - {"delta"}
 _DELTA_NESTED = ChatStreamDelta._hidden
@@ -2027,17 +2044,19 @@ class Stream(_SSEResponse):
 
     def __next__(self) -> ChatStreamChunk:
         while True:
-            event = self._next_event()
-            if event is None:
-                raise StopIteration
-            data = event.data
+            pos = self._pos
+            if pos < len(self._pending):  # inlined _next_event(): once per chunk
+                event: Optional[ServerSentEvent] = self._pending[pos]
+                self._pos = pos + 1
+            else:
+                event = self._next_event()
+                if event is None:
+                    raise StopIteration
+            data = event.data  # type: ignore[union-attr]
             if data == "[DONE]":
                 self._finish_after_done()
                 raise StopIteration
-            try:
-                obj = json.loads(data)
-            except ValueError:
-                obj = None
+            obj = _loads_json(data)
             if type(obj) is dict:
                 return _stream_chunk(obj)
             log = _logger()

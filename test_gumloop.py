@@ -2390,3 +2390,13 @@ def test_bytes_after_the_end_are_not_reused(server, client):
     assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["a"]
     client.chat.completions.create(model="m", messages=[])
     assert [r.conn for r in server.requests] == [1, 2]
+
+
+@pytest.mark.parametrize("text", ['{"a": 1}', ' {"a": 1}', '{"a": 1} ', '{"a": 1}\n', '{"a": 1} x', '{"a": 1}{}', "", " ",
+                                  "[1]", '"s"', "NaN", "{", '{"a": "\\ud800"}', "1 2", "\t[]\t"])
+def test_fast_json_parse_agrees_with_json_loads(text):
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        expected = None
+    assert gumloop._loads_json(text) == expected or (expected != expected)  # NaN is never equal
