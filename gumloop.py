@@ -167,6 +167,8 @@ _MAX_REDIRECTS = 5
 _MAX_ERROR_BODY = 1 << 20  # error bodies are read up to 1 MiB
 _MAX_EXCERPT = 200  # characters of a non-JSON error body shown in the message
 _MAX_SSE_EVENT = 64 << 20  # bytes of data lines in one SSE event
+_MAX_LINE = 65536  # bytes in a response's status or header line (http.client's limit)
+_MAX_HEADERS = 100  # header lines in one response (http.client's limit)
 _READ_SIZE = 1 << 18  # at most this much per read1() call (one system call)
 _POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets at 60 s
 _POOL_MAX_IDLE_PER_ORIGIN = 16
@@ -1282,35 +1284,148 @@ class _Request:
 
 
 class _Conn:
-    """A pooled http.client connection and its bookkeeping."""
+    """A connected socket (opened by http.client: TLS, proxy tunnel) and its bookkeeping."""
 
-    __slots__ = ("http", "key", "last_used", "pid", "proxy_headers")
+    __slots__ = ("http", "sock", "fp", "key", "last_used", "pid", "proxy_headers", "timeout")
 
     def __init__(
         self, http_conn: "http.client.HTTPConnection", key: _OriginKey, proxy_headers: Optional[Dict[str, str]] = None
     ) -> None:
         self.http = http_conn
+        self.sock: Any = http_conn.sock
+        self.fp: Any = self.sock.makefile("rb")  # one buffered reader for every response on it
         self.key = key
         self.proxy_headers = proxy_headers  # for plain-HTTP requests sent through a proxy
         self.last_used = _monotonic()
         self.pid = os.getpid()
+        self.timeout = http_conn.timeout
 
     def set_timeout(self, timeout: Optional[float]) -> None:
-        self.http.timeout = timeout
-        if self.http.sock is not None:
-            self.http.sock.settimeout(timeout)
+        if timeout != self.timeout:  # settimeout() costs system calls
+            self.sock.settimeout(timeout)
+            self.timeout = timeout
+
+    def close(self) -> None:
+        self.fp.close()  # first: the socket's file descriptor stays open while a reader exists
+        self.http.close()
 
     def shutdown(self) -> None:
         """Close now, waking any thread blocked reading this socket."""
-        sock = self.http.sock
-        if sock is not None:
-            try:
-                import socket
+        try:
+            import socket
 
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.http.close()
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close()
+
+
+class _ProtocolError(ValueError):
+    """The answer is not well-formed HTTP/1.1."""
+
+
+class _NoResponse(ConnectionResetError):
+    """The connection closed before a single byte of the response arrived."""
+
+
+class _Response:
+    """A response's status and headers; the body is still to be read from the connection."""
+
+    __slots__ = ("status", "headers", "length", "chunked", "will_close", "complete")
+
+    def __init__(self, status: int, headers: _Headers, length: Optional[int], chunked: bool, will_close: bool) -> None:
+        self.status = status
+        self.headers = headers
+        self.length = length  # body bytes still to read; None: chunked, or until the connection closes
+        self.chunked = chunked
+        self.will_close = will_close
+        self.complete = length == 0  # the body was read to its end
+
+
+def _request_head(method: str, target: str, host: str, headers: Mapping[str, str], body: Optional[bytes]) -> bytes:
+    """The request line and headers, as one buffer (sent with the body in one write)."""
+    lines = ["%s %s HTTP/1.1" % (method, target), "Host: " + host, "Accept-Encoding: identity"]
+    lines.extend("%s: %s" % item for item in headers.items())
+    if body is not None or method in ("POST", "PUT", "PATCH"):
+        lines.append("Content-Length: %d" % (len(body) if body else 0))
+    head = "\r\n".join(lines)
+    if head.count("\n") != len(lines) - 1 or head.count("\r") != len(lines) - 1:
+        raise ValueError("a request header contains a line break")  # header injection
+    return (head + "\r\n\r\n").encode("latin-1")
+
+
+def _read_head(fp: Any, method: str) -> _Response:
+    """Parse the status line and headers (interim 1xx answers skipped)."""
+    readline = fp.readline
+    while True:
+        line = readline(_MAX_LINE + 1)
+        if not line:
+            raise _NoResponse("the server closed the connection without answering")
+        version, _, rest = line.partition(b" ")
+        code = rest[:3]
+        if len(line) > _MAX_LINE or not version.startswith(b"HTTP/") or not code.isdigit() or rest[3:4].strip():
+            raise _ProtocolError("malformed status line")
+        status = int(code)
+        fields: List[Tuple[str, str]] = []
+        while True:
+            line = readline(_MAX_LINE + 1)
+            if line == b"\r\n" or line == b"\n":
+                break
+            if not line:
+                raise ConnectionError("connection closed inside the response headers")
+            if len(line) > _MAX_LINE or len(fields) >= _MAX_HEADERS:
+                raise _ProtocolError("response headers too long")
+            if line[:1] in (b" ", b"\t") and fields:  # obsolete line folding
+                name, value = fields[-1]
+                fields[-1] = (name, value + " " + line.strip().decode("latin-1"))
+                continue
+            name_b, colon, value_b = line.partition(b":")
+            if not colon:
+                raise _ProtocolError("malformed header line")
+            fields.append((name_b.strip().decode("latin-1"), value_b.strip().decode("latin-1")))
+        if status >= 200 or status == 101:
+            break  # else 100 Continue, 103 Early Hints: the real answer follows
+    headers = _Headers(fields)
+    connection = headers.get("connection", "").lower()
+    will_close = "close" in connection or (version == b"HTTP/1.0" and "keep-alive" not in connection)
+    length: Optional[int] = None
+    chunked = False
+    if method == "HEAD" or status in (204, 304) or status < 200:
+        length = 0
+    elif "chunked" in headers.get("transfer-encoding", "").lower():
+        chunked = True
+    elif "content-length" in headers:
+        values = {v.strip() for v in headers["content-length"].split(",")}
+        if len(values) != 1 or not next(iter(values)).isdigit():
+            raise _ProtocolError("bad Content-Length")
+        length = int(values.pop())
+    else:
+        will_close = True  # the body ends when the connection does
+    return _Response(status, headers, length, chunked, will_close)
+
+
+def _read_body(fp: Any, response: _Response, limit: Optional[int] = None) -> bytes:
+    """The body (at most `limit` bytes); marks the response complete when it was all read."""
+    if response.chunked:
+        body = _ChunkedBody(fp)
+        parts: List[bytes] = []
+        total = 0
+        while not body.done and (limit is None or total <= limit):
+            for piece in body.read(_READ_SIZE):
+                parts.append(piece)
+                total += len(piece)
+        response.complete = body.done and body.clean
+        data = b"".join(parts)
+        return data if limit is None else data[:limit]
+    if response.length is not None:
+        want = response.length if limit is None else min(response.length, limit)
+        data = fp.read(want) if want else b""
+        if len(data) < want:
+            raise ConnectionError("connection closed %d bytes before the end of the response" % (want - len(data)))
+        response.length -= want
+        response.complete = response.length == 0
+        return data
+    return fp.read() if limit is None else fp.read(limit)  # type: ignore[no-any-return]
 
 
 class _Answer:
@@ -1318,17 +1433,17 @@ class _Answer:
 
     __slots__ = ("status", "response", "conn", "body")
 
-    def __init__(self, status: int, response: "http.client.HTTPResponse", conn: _Conn, body: Optional[bytes]) -> None:
+    def __init__(self, status: int, response: _Response, conn: _Conn, body: Optional[bytes]) -> None:
         self.status = status
         self.response = response
         self.conn = conn
         self.body = body
 
     def header(self, name: str) -> Optional[str]:
-        return self.response.getheader(name)
+        return self.response.headers.get(name)
 
     def headers(self) -> _Headers:
-        return _Headers(self.response.getheaders())
+        return self.response.headers
 
 
 class _Failure(Exception):
@@ -1382,7 +1497,7 @@ class _Pool:
                 conn = idle.pop()
                 if _monotonic() - conn.last_used < _POOL_MAX_IDLE_AGE and not _is_dropped(conn):
                     return conn
-                conn.http.close()
+                conn.close()
         return None
 
     def give(self, conn: _Conn) -> None:
@@ -1393,21 +1508,19 @@ class _Pool:
                 if len(idle) < _POOL_MAX_IDLE_PER_ORIGIN:
                     idle.append(conn)
                     return
-        conn.http.close()
+        conn.close()
 
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, {}
         for conns in idle.values():
             for conn in conns:
-                conn.http.close()
+                conn.close()
 
 
 def _is_dropped(conn: _Conn) -> bool:
     """An idle socket that is readable was closed by the server (or sent junk)."""
-    sock = conn.http.sock
-    if sock is None:
-        return True
+    sock = conn.sock
     import select
 
     try:
@@ -1459,6 +1572,9 @@ class _Transport:
         self._ssl_context = ssl_context
         self._ssl_lock = threading.Lock()
         self._pool = _Pool()
+        # The proxy for each origin, looked up once per client (as httpx does): reading
+        # six environment variables on every request costs more than the request's JSON.
+        self._proxies: Dict[Tuple[str, str, int], Optional[str]] = {}
 
     def close(self) -> None:
         self._pool.close()
@@ -1547,7 +1663,12 @@ class _Transport:
         parts = urlsplit(req.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GumloopError("unsupported URL %r: only http and https" % _log_path(req.url))
-        key: _OriginKey = (parts.scheme, parts.hostname, _port(parts), _proxy_for(parts, self.proxy))
+        origin = (parts.scheme, parts.hostname, _port(parts))
+        try:
+            proxy = self._proxies[origin]
+        except KeyError:
+            proxy = self._proxies[origin] = _proxy_for(parts, self.proxy)
+        key: _OriginKey = origin + (proxy,)
         conn = self._pool.take(key)
         if conn is not None:
             try:
@@ -1586,18 +1707,16 @@ class _Transport:
                 http_conn.set_tunnel(host, port, headers=tunnel_headers or None)
         else:
             http_conn = http.client.HTTPConnection(target_host, target_port, timeout=timeout)
-        conn = _Conn(http_conn, key, tunnel_headers if (proxy and scheme == "http") else None)
         try:
             http_conn.connect()
-            # Older http.client leaves Nagle on; a request is one write, but a small
-            # write after a large one must not wait for a delayed ACK.
+            # Older http.client leaves Nagle on: a write must never wait for a delayed ACK.
             import socket
 
             http_conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, http.client.HTTPException) as exc:
             http_conn.close()
             raise _Failure(exc, _Failure.CONNECT) from None
-        return conn
+        return _Conn(http_conn, key, tunnel_headers if (proxy and scheme == "http") else None)
 
     def _ssl(self) -> "ssl.SSLContext":
         with self._ssl_lock:
@@ -1610,27 +1729,35 @@ class _Transport:
             return self._ssl_context
 
     def _roundtrip(self, conn: _Conn, req: _Request, parts: Any, stream: bool, fresh: bool = False) -> _Answer:
-        import http.client
-
-        conn.set_timeout(req.timeout)
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
+        if not (target.isascii() and target.isprintable()) or " " in target:
+            target = quote(target, safe="/%:@!$&'()*+,;=-._~?")
+        host = parts.netloc.rpartition("@")[2]
         headers = req.headers
         if conn.key[3] and parts.scheme == "http":
-            target = "http://%s%s" % (parts.netloc.rpartition("@")[2], target)  # absolute form for a proxy
+            target = "http://%s%s" % (host, target)  # absolute form for a proxy
             if conn.proxy_headers:
                 headers = dict(headers, **conn.proxy_headers)
         try:
-            conn.http.request(req.method, target, body=req.body, headers=headers)
-        except (OSError, http.client.HTTPException) as exc:
-            conn.http.close()
+            data = _request_head(req.method, target, host, headers, req.body)
+        except ValueError:
+            self._pool.give(conn)
+            raise
+        if req.body:
+            data += req.body
+        conn.set_timeout(req.timeout)
+        try:
+            conn.sock.sendall(data)
+        except OSError as exc:
+            conn.close()
             raise _Failure(exc, _Failure.SEND, stale=not fresh and not isinstance(exc, _timeout_type())) from None
         try:
-            response = conn.http.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
-            conn.http.close()
-            # RemoteDisconnected (a ConnectionResetError) means not one response byte came.
+            response = _read_head(conn.fp, req.method)
+        except (OSError, ValueError) as exc:
+            conn.close()
+            # _NoResponse (a ConnectionResetError) means not one response byte came.
             stale = not fresh and isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError))
             raise _Failure(exc, _Failure.RESPONSE, stale=stale) from None
         status = response.status
@@ -1638,29 +1765,23 @@ class _Transport:
         if stream and status < 300:
             return answer
         try:
-            answer.body = response.read() if status < 300 else response.read(_MAX_ERROR_BODY)
-        except (OSError, http.client.HTTPException) as exc:
-            conn.http.close()
+            answer.body = _read_body(conn.fp, response, None if status < 300 else _MAX_ERROR_BODY)
+        except (OSError, ValueError) as exc:
+            conn.close()
             raise _Failure(exc, _Failure.RESPONSE) from None
-        self._finish(answer)
+        self.release(conn, response)
         return answer
 
     def _finish(self, answer: _Answer) -> None:
-        """Return the connection to the pool if the response was read to its end."""
-        response = answer.response
-        if answer.body is None and not response.isclosed():
-            try:
-                answer.body = response.read(_MAX_ERROR_BODY)
-            except Exception:
-                answer.conn.http.close()
-                return
-        self.release(answer.conn, response)
+        """Done with an answer whose body was read (a redirect, a status to retry)."""
+        self.release(answer.conn, answer.response)
 
-    def release(self, conn: _Conn, response: "http.client.HTTPResponse") -> None:
-        if response.isclosed() and not response.will_close:
+    def release(self, conn: _Conn, response: _Response) -> None:
+        """Pool the connection if its response was read to the end and it may stay open."""
+        if response.complete and not response.will_close:
             self._pool.give(conn)
         else:
-            conn.http.close()
+            conn.close()
 
 
 def _timeout_type() -> Type[BaseException]:
@@ -1838,7 +1959,7 @@ class _SSEResponse:
         self._response = answer.response
         self._conn = answer.conn
         self._secrets = req.secrets
-        self._body = _ChunkedBody(answer.response.fp) if answer.response.chunked else None
+        self._body = _ChunkedBody(answer.conn.fp) if answer.response.chunked else None
         self._decoder = SSEDecoder()
         self._pending: List[ServerSentEvent] = []
         self._pos = 0
@@ -1882,30 +2003,39 @@ class _SSEResponse:
         try:
             if self._body is not None:
                 return self._body.read(_READ_SIZE)
-            data = self._response.read1(_READ_SIZE)
-            return [data] if data else []
+            return self._read_plain()
         except Exception as exc:
             if self._closed:
                 # close() from another thread shut the socket down under this read;
                 # whatever was raised on the way out, the stream simply ends.
                 return []
-            import http.client
-
-            if not isinstance(exc, (OSError, ValueError, http.client.HTTPException)):
+            if not isinstance(exc, (OSError, ValueError)):
                 raise
             self._fail(exc)
             raise  # unreachable
+
+    def _read_plain(self) -> List[bytes]:
+        """A body with a Content-Length, or one that ends when the connection closes."""
+        response = self._response
+        left = response.length
+        if left == 0:
+            return []
+        data = self._conn.fp.read1(_READ_SIZE if left is None else min(_READ_SIZE, left))
+        if not data:
+            if left:
+                raise ConnectionError("connection closed %d bytes before the end of the response" % left)
+            return []
+        if left is not None:
+            response.length = left - len(data)
+        return [data]
 
     def _fail(self, exc: BaseException) -> None:
         self.close()
         raise _connection_error(exc, self._req) from None
 
     def _end_of_body(self) -> None:
-        response = self._response
         if self._closed:
             return
-        if response.length:  # Content-Length not reached: the connection broke
-            self._fail(ConnectionError("connection closed before the end of the response"))
         self._decoder.close()
         self._release()
 
@@ -1918,10 +2048,7 @@ class _SSEResponse:
             return
         try:
             self._conn.set_timeout(_DONE_GRACE)
-            if self._body is not None:
-                rest = b"".join(self._body.read(_READ_SIZE))
-            else:
-                rest = self._response.read(_READ_SIZE)
+            rest = b"".join(self._body.read(_READ_SIZE) if self._body is not None else self._read_plain())
         except Exception:
             rest = b"-"
         if rest:
@@ -1934,10 +2061,10 @@ class _SSEResponse:
             if self._closed:
                 return
             self._closed = True
+        response = self._response
         body = self._body
-        if body is not None and body.done and body.clean:
-            self._response.close()  # read to its end by _ChunkedBody: http.client may reuse the socket
-        self._transport.release(self._conn, self._response)
+        response.complete = (body.done and body.clean) if body is not None else response.length == 0
+        self._transport.release(self._conn, response)
 
     def close(self) -> None:
         """Release the connection now; safe to call twice and from another thread."""

@@ -2400,3 +2400,80 @@ def test_fast_json_parse_agrees_with_json_loads(text):
     except ValueError:
         expected = None
     assert gumloop._loads_json(text) == expected or (expected != expected)  # NaN is never equal
+
+
+###############################################################################
+# Response parsing and request writing ########################################
+
+
+def raw_response(data: bytes, close: bool = True) -> Handler:
+    def handler(req, r):
+        r.h.wfile.write(data)
+        r.h.wfile.flush()
+        if close:
+            r.close()
+
+    return handler
+
+
+@pytest.mark.parametrize("data", [
+    b"HTTP/1.1 2OO OK\r\n\r\n",
+    b"SMTP 220 ready\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 101 + b"\r\n",
+    b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{}",
+], ids=["bad-status-code", "not-http", "no-colon", "too-many-headers", "header-too-long", "closed-in-headers",
+        "bad-length", "conflicting-lengths", "short-body"])
+def test_malformed_responses_are_connection_errors(server, data):
+    server.then(raw_response(data))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError) as info:
+        c.request("GET", "x")
+    assert CANARY not in _all_text_of(info.value)
+    c.close()
+
+
+def test_interim_and_unusual_but_valid_responses(server):
+    server.then(
+        raw_response(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 8\r\nX-Folded: a\r\n b\r\n\r\n{\"k\": 1}", close=False),
+        raw_response(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"until\": \"close\"}"),
+        raw_response(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", close=False),
+        raw_response(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}", close=False),
+        raw_response(b"HTTP/1.1 204 No Content\r\n\r\n", close=False),
+        raw_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", close=False),
+        ok({"last": True}),
+    )
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    assert c.request("GET", "a") == {"k": 1}
+    assert c.request("GET", "b") == {"until": "close"}  # body ends at close; not reused
+    assert c.request("GET", "c") == {}  # HTTP/1.0 without keep-alive: not reused
+    assert c.request("GET", "d") == {}  # Connection: close: not reused
+    assert c.request("DELETE", "e") is None  # 204
+    assert c.request("HEAD", "f") is None  # HEAD: the Content-Length announces no body here
+    assert c.request("GET", "g") == {"last": True}
+    # a keeps its connection; b's body ended with it; c (HTTP/1.0) and d (close) are not reused.
+    assert [r.conn for r in server.requests] == [1, 1, 2, 3, 4, 4, 4]
+
+
+def test_request_header_injection_is_refused_before_sending(server):
+    server.default = ok({})
+    c = gumloop.Gumloop("t", base_url=server.base, default_headers={"X-Evil": "a\r\nX-Injected: 1"})
+    with pytest.raises(ValueError):
+        c.request("GET", "x")
+    assert server.requests == []
+    c.close()
+    c = gumloop.Gumloop("t", base_url=server.base, user_id="u\nX-Injected: 1")
+    with pytest.raises(ValueError):
+        c.request("GET", "x")
+    assert server.requests == []
+    c.close()
+
+
+def test_unsafe_path_characters_are_percent_encoded(server, client):
+    server.default = ok({})
+    client.request("GET", "files/a b\u00e9", params={"q": "x y"})
+    assert server.requests[0].target == "/api/v1/files/a%20b%C3%A9?q=x+y"
