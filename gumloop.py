@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
+from _thread import allocate_lock as _new_lock  # threading.Lock itself; `threading` costs ~1 ms
 import time
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
 from dataclasses import dataclass, field, fields
@@ -476,7 +476,12 @@ def _result(cls: Type[_M]) -> Type[_M]:
     cls._converters = converters
     # Keys not copied as they are: nested fields (converted) and names of methods, which
     # an instance attribute would shadow (a "json" key, say).
-    methods = {n for n in dir(cls) if not n.startswith("__") and callable(getattr(cls, n, None))}
+    methods = {
+        name
+        for klass in cls.__mro__[:-1]  # not `object`
+        for name, value in vars(klass).items()
+        if not name.startswith("__") and (callable(value) or isinstance(value, (classmethod, staticmethod)))
+    }
     nested = {name for name, convert in converters.items() if convert is not None}
     cls._hidden = frozenset(nested | methods | {"_raw"})
     return cls
@@ -785,7 +790,7 @@ class ChatStreamChunk(_Model):
 # -- MCP -----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(init=False, repr=False, eq=False)  # the generated methods cost 0.6 ms at import
 class McpToolCallRequest:
     """One call for `client.mcp.execute_many`."""
 
@@ -794,6 +799,32 @@ class McpToolCallRequest:
     arguments: Optional[Dict[str, Any]] = None
     ref: Optional[str] = None
     account: Optional[str] = None
+
+    def __init__(
+        self,
+        server_id: str,
+        tool_name: str,
+        arguments: Optional[Dict[str, Any]] = None,
+        ref: Optional[str] = None,
+        account: Optional[str] = None,
+    ) -> None:
+        self.server_id = server_id
+        self.tool_name = tool_name
+        self.arguments = arguments
+        self.ref = ref
+        self.account = account
+
+    def __repr__(self) -> str:
+        return "McpToolCallRequest(server_id=%r, tool_name=%r, arguments=%r, ref=%r, account=%r)" % (
+            self.server_id, self.tool_name, self.arguments, self.ref, self.account,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not McpToolCallRequest:
+            return NotImplemented
+        return vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_dict(self) -> Dict[str, Any]:
         """The call as sent: `ref` and `account` only when set, `arguments` always an object."""
@@ -1480,7 +1511,7 @@ class _Pool:
     """Idle keep-alive connections per origin; shared by threads, forgotten after fork."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._idle: Dict[_OriginKey, List[_Conn]] = {}
         self._pid = os.getpid()
 
@@ -1570,7 +1601,7 @@ class _Transport:
         self.max_retries = max_retries
         self.proxy = proxy
         self._ssl_context = ssl_context
-        self._ssl_lock = threading.Lock()
+        self._ssl_lock = _new_lock()
         self._pool = _Pool()
         # The proxy for each origin, looked up once per client (as httpx does): reading
         # six environment variables on every request costs more than the request's JSON.
@@ -1967,7 +1998,7 @@ class _SSEResponse:
         timeout = req.timeout
         self._deadline = None if timeout is None else _monotonic() + timeout
         self._sock_timeout = timeout
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
 
     def _next_event(self) -> Optional[ServerSentEvent]:
         """The next event, or None at the clean end of the body."""

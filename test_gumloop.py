@@ -698,7 +698,7 @@ def test_import_is_cheap_and_isolated(tmp_path):
     code = (
         "import sys; sys.path.insert(0, '.'); import gumloop; "
         "heavy = ['http.client', 'ssl', 'argparse', 'urllib.request', 'asyncio', 'concurrent.futures', "
-        "'email.parser', 'socket', 'random', 'base64', 'platform', 'typing', 'logging']; "
+        "'email.parser', 'socket', 'random', 'base64', 'platform', 'typing', 'logging', 'threading']; "
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
@@ -2477,3 +2477,14 @@ def test_unsafe_path_characters_are_percent_encoded(server, client):
     server.default = ok({})
     client.request("GET", "files/a b\u00e9", params={"q": "x y"})
     assert server.requests[0].target == "/api/v1/files/a%20b%C3%A9?q=x+y"
+
+
+def test_mcp_tool_call_request_is_a_plain_dataclass():
+    a = gumloop.McpToolCallRequest("s", "t", {"x": 1}, ref="r")
+    assert a == gumloop.McpToolCallRequest(server_id="s", tool_name="t", arguments={"x": 1}, ref="r")
+    assert a != gumloop.McpToolCallRequest("s", "t", {"x": 1})
+    assert repr(a) == "McpToolCallRequest(server_id='s', tool_name='t', arguments={'x': 1}, ref='r', account=None)"
+    assert dataclasses.asdict(a) == {"server_id": "s", "tool_name": "t", "arguments": {"x": 1}, "ref": "r", "account": None}
+    assert a.to_dict() == a.model_dump() == {"server_id": "s", "tool_name": "t", "arguments": {"x": 1}, "ref": "r"}
+    with pytest.raises(TypeError):
+        gumloop.McpToolCallRequest("s")  # type: ignore[call-arg]
