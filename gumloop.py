@@ -1274,10 +1274,14 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 ###############################################################################
 # Transport ###################################################################
 #
-# http.client connections kept alive in a per-client pool. One place sends a request:
-# `_Transport.send()` -> redirects -> retries -> one exchange (with the free replay of a
-# stale pooled connection). The urllib.request opener is not used: it turns a redirected
-# POST into a GET, forwards credentials to other origins and never keeps a connection.
+# Connections are opened by http.client (TCP, TLS, CONNECT tunnels) and kept alive in a
+# per-client pool. On them, a request is written as one buffer and the answer's head and
+# body framing are parsed here, with http.client's limits: its per-header checks and
+# email-based header parser cost more than the rest of a call, and its read1() stops at
+# every chunk boundary. One place sends a request: `_Transport.send()` -> redirects ->
+# retries -> one exchange (with the free replay of a stale pooled connection). The
+# urllib.request opener is not used: it turns a redirected POST into a GET, forwards
+# credentials to other origins and never keeps a connection.
 
 class _Secret:
     """A credential that never shows itself in repr(), str() or logs."""
@@ -1632,7 +1636,7 @@ class _Transport:
                 return answer
             if answer.status != 307 and answer.status != 308 and req.method != "GET" and req.method != "HEAD":
                 return answer  # never silently turn a POST into a GET
-            self._finish(answer)
+            self.release(answer.conn, answer.response)
             req = self._redirected(req, original, location)
         return answer  # the sixth redirect: raised by send()
 
@@ -1677,7 +1681,7 @@ class _Transport:
                 wait = _retry_after(answer.header("retry-after"), time.time())
                 if wait is None or wait <= _MAX_RETRY_AFTER:
                     delay = _backoff(attempt) if wait is None else wait
-                    self._finish(answer)
+                    self.release(answer.conn, answer.response)
                     if log:
                         log.debug(
                             "retrying %s %s after HTTP %d (attempt %d, wait %.2fs)",
@@ -1802,10 +1806,6 @@ class _Transport:
             raise _Failure(exc, _Failure.RESPONSE) from None
         self.release(conn, response)
         return answer
-
-    def _finish(self, answer: _Answer) -> None:
-        """Done with an answer whose body was read (a redirect, a status to retry)."""
-        self.release(answer.conn, answer.response)
 
     def release(self, conn: _Conn, response: _Response) -> None:
         """Pool the connection if its response was read to the end and it may stay open."""
@@ -1997,7 +1997,6 @@ class _SSEResponse:
         self._closed = False
         timeout = req.timeout
         self._deadline = None if timeout is None else _monotonic() + timeout
-        self._sock_timeout = timeout
         self._lock = _new_lock()
 
     def _next_event(self) -> Optional[ServerSentEvent]:
@@ -2028,8 +2027,8 @@ class _SSEResponse:
                 self._fail(_timeout_type()("stream_timeout reached"))
             # Keep-alive comments must not extend the total deadline; adjusting the
             # socket timeout only when it is far off keeps syscalls off the hot path.
-            if self._sock_timeout is None or remaining < self._sock_timeout * 0.5:
-                self._sock_timeout = remaining
+            current = self._conn.timeout
+            if current is None or remaining < current * 0.5:
                 self._conn.set_timeout(remaining)
         try:
             if self._body is not None:
