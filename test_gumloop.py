@@ -2488,3 +2488,17 @@ def test_mcp_tool_call_request_is_a_plain_dataclass():
     assert a.to_dict() == a.model_dump() == {"server_id": "s", "tool_name": "t", "arguments": {"x": 1}, "ref": "r"}
     with pytest.raises(TypeError):
         gumloop.McpToolCallRequest("s")  # type: ignore[call-arg]
+
+
+def test_sse_one_event_per_feed_keeps_state_from_earlier_feeds():
+    decoder = gumloop.SSEDecoder(max_event_bytes=6)
+    assert decoder.feed(b": opening comment\n") == []
+    assert decoder.feed(b"data: a\n\n") == [E("message", "a")]
+    assert decoder.feed(b"event: x\n") == []
+    assert decoder.feed(b"data:  b\n\n") == [E("x", " b")]
+    assert decoder.feed(b"id: 5\nretry: 9\n") == []
+    assert decoder.feed(b"data: c\xff\n\n") == [E("message", "c\ufffd", "5", 9)]
+    assert decoder.feed(b"data: d\n\n") == [E("message", "d", "5")]
+    assert decoder.feed(b"data: 123456\n\n") == [E("message", "123456", "5")]
+    with pytest.raises(gumloop.GumloopError):
+        decoder.feed(b"data: 1234567\n\n")
