@@ -1151,18 +1151,13 @@ class SSEDecoder:
         if (
             chunk.startswith(b"data: ")
             and chunk.endswith(b"\n\n")
-            and chunk.find(b"\n") == len(chunk) - 2
-            and not (self._tail or self._data or self._skip_lf or self._at_start)
+            and not (self._tail or self._data or self._skip_lf or self._at_start or self._event)
+            and self._retry is None
             and b"\r" not in chunk
         ):
-            # The common case, one whole `data:` event per read, without the line loop.
-            value = chunk[6:-2]
-            if len(value) > self._max:
-                self._overflow()
-            event = ServerSentEvent(self._event or "message", value.decode("utf-8", "replace"), self._last_id, self._retry)
-            self._event = ""
-            self._retry = None
-            return [event]
+            plain = self._plain_data_events(chunk)
+            if plain is not None:
+                return plain
         if self._at_start:
             if self._tail:
                 chunk = self._tail.pop() + chunk
@@ -1218,6 +1213,16 @@ class SSEDecoder:
             else:
                 self._field(line[:end])
         return events
+
+    def _plain_data_events(self, chunk: bytes) -> Optional[List[ServerSentEvent]]:
+        """The usual stream, without the line loop: only `data: ...` lines, each followed by
+        a blank line, with LF endings and no other state pending. None for anything else."""
+        parts = chunk[:-2].split(b"\n\n")
+        for part in parts:
+            if not part.startswith(b"data: ") or b"\n" in part or len(part) - 6 > self._max:
+                return None  # other fields, several data lines, stray blank lines, too big
+        last_id = self._last_id
+        return [ServerSentEvent("message", part[6:].decode("utf-8", "replace"), last_id, None) for part in parts]
 
     def close(self) -> List[ServerSentEvent]:
         """End of input: a pending unterminated event is discarded, as WHATWG says."""
@@ -2008,11 +2013,7 @@ class _SSEResponse:
             if not pieces:
                 self._end_of_body()
                 return None
-            if len(pieces) == 1:
-                self._pending = self._decoder.feed(pieces[0])
-            else:
-                feed = self._decoder.feed
-                self._pending = [event for piece in pieces for event in feed(piece)]
+            self._pending = self._decoder.feed(pieces[0] if len(pieces) == 1 else b"".join(pieces))
             self._pos = 0
         event = self._pending[self._pos]
         self._pos += 1

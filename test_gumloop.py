@@ -2502,3 +2502,27 @@ def test_sse_one_event_per_feed_keeps_state_from_earlier_feeds():
     assert decoder.feed(b"data: 123456\n\n") == [E("message", "123456", "5")]
     with pytest.raises(gumloop.GumloopError):
         decoder.feed(b"data: 1234567\n\n")
+
+
+@pytest.mark.parametrize("data,expected", [
+    (b"data: a\n\ndata: b\n\n", [E("message", "a", "7"), E("message", "b", "7")]),
+    (b"data: a\n\n\ndata: b\n\n", [E("message", "a", "7"), E("message", "b", "7")]),
+    (b"data: a\n\nevent: x\ndata: b\n\n", [E("message", "a", "7"), E("x", "b", "7")]),
+    (b"data: a\ndata: b\n\ndata: c\n\n", [E("message", "a\nb", "7"), E("message", "c", "7")]),
+    (b"data: a\n\nid: 8\ndata: b\n\n", [E("message", "a", "7"), E("message", "b", "8")]),
+    (b"data: a\n\ndata: b\n", [E("message", "a", "7")]),
+    (b"data: a\n\ndata:b\n\n", [E("message", "a", "7"), E("message", "b", "7")]),
+    (b"data: a\n\ndata: \xff\n\n", [E("message", "a", "7"), E("message", "\ufffd", "7")]),
+], ids=["plain", "extra-blank-line", "event-field", "two-data-lines", "new-id", "unterminated", "no-space", "bad-utf8"])
+def test_sse_many_events_per_feed_match_the_line_by_line_rules(data, expected):
+    decoder = gumloop.SSEDecoder()
+    assert decoder.feed(b"id: 7\n") == []
+    assert decoder.feed(data) + decoder.close() == expected
+
+
+def test_sse_many_events_per_feed_respect_the_cap():
+    decoder = gumloop.SSEDecoder(max_event_bytes=3)
+    decoder.feed(b":\n")
+    assert decoder.feed(b"data: abc\n\ndata: xyz\n\n") == [E("message", "abc"), E("message", "xyz")]
+    with pytest.raises(gumloop.GumloopError):
+        decoder.feed(b"data: abc\n\ndata: wxyz\n\n")
