@@ -1155,6 +1155,12 @@ class SSEDecoder:
             and self._retry is None
             and b"\r" not in chunk
         ):
+            if chunk.find(b"\n") == len(chunk) - 2:
+                # One whole `data:` event: the usual HTTP chunk of a chat stream.
+                value = chunk[6:-2]
+                if len(value) > self._max:
+                    self._overflow()
+                return [ServerSentEvent("message", value.decode("utf-8", "replace"), self._last_id)]
             plain = self._plain_data_events(chunk)
             if plain is not None:
                 return plain
@@ -2013,7 +2019,13 @@ class _SSEResponse:
             if not pieces:
                 self._end_of_body()
                 return None
-            self._pending = self._decoder.feed(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+            if len(pieces) == 1:
+                self._pending = self._decoder.feed(pieces[0])
+            else:
+                # One piece per HTTP chunk, which is usually one whole event: fed one by one
+                # they take the decoder's fast path; joined, the last one is often cut short.
+                feed = self._decoder.feed
+                self._pending = [event for piece in pieces for event in feed(piece)]
             self._pos = 0
         event = self._pending[self._pos]
         self._pos += 1
