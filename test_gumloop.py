@@ -550,17 +550,7 @@ def test_server_closing_without_answer_is_connection_error(server):
 
 
 def test_truncated_body_is_connection_error(server):
-    def truncated(req, r):
-        h = r.h
-        h.send_response_only(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", "100")
-        h.end_headers()
-        h.wfile.write(b'{"choices": [')
-        h.wfile.flush()
-        r.close()
-
-    server.default = truncated
+    server.default = raw_response(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"choices": [')
     c = gumloop.Gumloop("t", base_url=server.base, stream_base_url=server.base, max_retries=0)
     with pytest.raises(gumloop.APIConnectionError):
         c.chat.completions.create(model="m", messages=[])
