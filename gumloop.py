@@ -34,7 +34,6 @@ import sys
 from _thread import allocate_lock as _new_lock  # threading.Lock itself; `threading` costs ~1 ms
 import time
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
-from dataclasses import dataclass, field, fields
 from urllib.parse import quote, urlencode, urlsplit
 
 TYPE_CHECKING = False
@@ -42,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` costs millise
     import http.client
     import logging
     import ssl
+    from dataclasses import dataclass as _dataclass
     from typing import (
         Any,
         Callable,
@@ -457,23 +457,102 @@ def _plain_dict(v: Any) -> Optional[Dict[str, Any]]:
     return v if isinstance(v, dict) else None
 
 
+class _FieldSpec:
+    """What `_f()` leaves in a result class body, until `_result` takes it out."""
+
+    __slots__ = ("convert", "many")
+
+    def __init__(self, convert: Optional[_Convert], many: bool) -> None:
+        self.convert = convert
+        self.many = many
+
+    def as_dataclass_field(self) -> Any:
+        import dataclasses
+
+        meta = {"convert": self.convert} if self.convert else {}
+        if self.many:
+            return dataclasses.field(default_factory=list, metadata=meta)
+        return dataclasses.field(default=None, metadata=meta)
+
+
 def _f(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
-    """A result field: None by default ([] for response lists), converted on first access."""
-    meta = {"convert": convert} if convert else {}
-    if many:
-        return field(default_factory=list, metadata=meta)
-    return field(default=None, metadata=meta)
+    """A result field: None by default ([] for response lists); `convert` builds nested objects."""
+    return _FieldSpec(convert, many)
+
+
+# The result classes are dataclasses: `dataclasses.is_dataclass`, `fields`, `asdict` and
+# `replace` work on them. But importing `dataclasses` loads `inspect` (~6 ms, a third of
+# our import) and processing 30 classes costs another 0.6 ms, while building, reading and
+# printing results needs none of it. So `_dataclass` (the real decorator for type checkers)
+# records the class at import, and `dataclasses` makes its `__dataclass_fields__` and
+# `__dataclass_params__` the first time anything asks for them.
+
+if not TYPE_CHECKING:
+
+    def _dataclass(**options: Any) -> Callable[[type], type]:
+        def record(cls: type) -> type:
+            annotations = cls.__dict__.get("__annotations__", {})
+            spec = [(name, annotations[name], cls.__dict__.get(name, _NO_DEFAULT)) for name in annotations]
+            for attr in ("__dataclass_fields__", "__dataclass_params__"):
+                setattr(cls, attr, _DataclassOnFirstUse(cls, attr, spec, options))
+            cls.__match_args__ = tuple(name for name, _, _ in spec)  # type: ignore[attr-defined]
+            return cls
+
+        return record
+
+
+_NO_DEFAULT = object()
+
+
+class _DataclassOnFirstUse:
+    """Stands for `__dataclass_fields__` / `__dataclass_params__` until first read."""
+
+    __slots__ = ("cls", "attr", "spec", "options")
+
+    def __init__(self, cls: type, attr: str, spec: List[Tuple[str, Any, Any]], options: Dict[str, Any]) -> None:
+        self.cls = cls
+        self.attr = attr
+        self.spec = spec
+        self.options = options
+
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
+        cls = self.cls
+        if isinstance(cls.__dict__.get(self.attr), _DataclassOnFirstUse):
+            import dataclasses
+
+            # `dataclasses` processes a twin with the same fields, so the class itself is never
+            # seen half-processed (with Field objects as class attributes) by another thread.
+            namespace: Dict[str, Any] = {
+                "__annotations__": {name: annotation for name, annotation, _ in self.spec},
+                "__doc__": cls.__doc__,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+            }
+            for name, _, default in self.spec:
+                if isinstance(default, _FieldSpec):
+                    namespace[name] = default.as_dataclass_field()
+                elif default is not _NO_DEFAULT:
+                    namespace[name] = default
+            twin: Any = dataclasses.dataclass(**self.options)(type(cls.__name__, (), namespace))
+            cls.__dataclass_params__ = twin.__dataclass_params__  # type: ignore[attr-defined]
+            cls.__dataclass_fields__ = twin.__dataclass_fields__  # type: ignore[attr-defined]
+        return cls.__dict__[self.attr]
 
 
 def _result(cls: Type[_M]) -> Type[_M]:
     """Finish a result dataclass: fields absent from the JSON reach __getattr__."""
     converters: Dict[str, Optional[_Convert]] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        converters[f.name] = f.metadata.get("convert")
+    many = []
+    for name in cls.__match_args__:  # type: ignore[attr-defined]
+        spec = cls.__dict__[name]
+        converters[name] = spec.convert
+        if spec.many:
+            many.append(name)
         # Without a class attribute, reading a field not yet set reaches __getattr__.
-        if f.name in cls.__dict__:
-            delattr(cls, f.name)
+        delattr(cls, name)
+    cls._field_names = cls.__match_args__  # type: ignore[attr-defined]
     cls._converters = converters
+    cls._many = frozenset(many)
     # Keys not copied as they are: nested fields (converted) and names of methods, which
     # an instance attribute would shadow (a "json" key, say).
     methods = {
@@ -507,19 +586,21 @@ def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
 class _Model:
     """Base of the result objects: lazy fields, unknown fields kept, pydantic-style dumps."""
 
+    _field_names: "ClassVar[Tuple[str, ...]]" = ()
     _converters: "ClassVar[Dict[str, Optional[_Convert]]]" = {}
+    _many: "ClassVar[frozenset[str]]" = frozenset()  # fields whose default is []
     _hidden: "ClassVar[frozenset[str]]" = frozenset()
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(self._converters)
         if unknown:
             raise TypeError("%s() got unexpected fields: %s" % (type(self).__name__, ", ".join(sorted(unknown))))
-        for f in fields(self):  # type: ignore[arg-type]
-            if f.name in values:
-                value = values[f.name]
+        for name in self._field_names:
+            if name in values:
+                value = values[name]
             else:
-                value = f.default_factory() if callable(f.default_factory) else f.default
-            self.__dict__[f.name] = value
+                value = [] if name in self._many else None
+            self.__dict__[name] = value
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup failed: a nested field not read yet, a field the
@@ -541,10 +622,10 @@ class _Model:
         if raw is not None:
             return _copy_json(raw)  # type: ignore[no-any-return]
         out: Dict[str, Any] = {}
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
+        for name in self._field_names:
+            value = getattr(self, name)
             if value is not None:
-                out[f.name] = _dump_value(value)
+                out[name] = _dump_value(value)
         return out
 
     def model_dump(self, **_options: Any) -> Dict[str, Any]:
@@ -556,10 +637,10 @@ class _Model:
 
     def __repr__(self) -> str:
         parts = []
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
+        for name in self._field_names:
+            value = getattr(self, name)
             if value is not None and value != []:
-                parts.append("%s=%r" % (f.name, value))
+                parts.append("%s=%r" % (name, value))
         return "%s(%s)" % (type(self).__name__, ", ".join(parts))
 
     def __eq__(self, other: object) -> bool:
@@ -605,7 +686,7 @@ def _parse_json_text(text: Any, what: str) -> Any:
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ImageURL(_Model):
     """`image.image_url`: holds `url`, usually a data URL."""
 
@@ -614,7 +695,7 @@ class ImageURL(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatImage(_Model):
     """An image on `message.images` or `delta.images`, with helpers to read and save it."""
 
@@ -658,7 +739,7 @@ class ChatImage(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ToolCallFunction(_Model):
     """The function a tool call names, with its JSON-encoded `arguments`."""
 
@@ -671,7 +752,7 @@ class ToolCallFunction(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ToolCall(_Model):
     """One entry of `message.tool_calls` (or a fragment on `delta.tool_calls`)."""
 
@@ -682,7 +763,7 @@ class ToolCall(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatMessage(_Model):
     """The assistant's message on a unary result."""
 
@@ -699,7 +780,7 @@ class ChatMessage(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatUsage(_Model):
     """Token counts and the credit cost of a completion."""
 
@@ -714,7 +795,7 @@ class ChatUsage(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatChoice(_Model):
     """One choice of a unary result."""
 
@@ -725,7 +806,7 @@ class ChatChoice(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatResult(_Model):
     """A unary chat completion."""
 
@@ -739,7 +820,7 @@ class ChatResult(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatStreamDelta(_Model):
     """What one stream chunk adds to a choice."""
 
@@ -753,7 +834,7 @@ class ChatStreamDelta(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatStreamChoice(_Model):
     """One choice of a stream chunk."""
 
@@ -764,7 +845,7 @@ class ChatStreamChoice(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChunkError(_Model):
     """An error reported inside a stream (`chunk.error`)."""
 
@@ -774,7 +855,7 @@ class ChunkError(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class ChatStreamChunk(_Model):
     """One event of a streamed chat completion."""
 
@@ -790,7 +871,7 @@ class ChatStreamChunk(_Model):
 # -- MCP -----------------------------------------------------------------------
 
 
-@dataclass(init=False, repr=False, eq=False)  # the generated methods cost 0.6 ms at import
+@_dataclass(init=False, repr=False, eq=False)  # hand-written methods: generated ones cost 0.6 ms at import
 class McpToolCallRequest:
     """One call for `client.mcp.execute_many`."""
 
@@ -852,7 +933,7 @@ def _decode_content_item(item: Any) -> Any:
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpToolCallResult(_Model):
     """The outcome of one tool call; a tool failure is `ok == False` with `error` set."""
 
@@ -877,7 +958,7 @@ class McpToolCallResult(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpExecuteResponse(_Model):
     """The answer of `mcp.execute` / `mcp.execute_many`: one result per call."""
 
@@ -896,7 +977,7 @@ class McpExecuteResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpServer(_Model):
     """An MCP server the account can use."""
 
@@ -913,7 +994,7 @@ class McpServer(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpServersResponse(_Model):
     """`mcp.list_servers()`."""
 
@@ -921,7 +1002,7 @@ class McpServersResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpServerResponse(_Model):
     """`mcp.get_server()`."""
 
@@ -929,7 +1010,7 @@ class McpServerResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpServerAccount(_Model):
     """A connected account of an MCP server."""
 
@@ -940,7 +1021,7 @@ class McpServerAccount(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpServerAccountsResponse(_Model):
     """`mcp.list_accounts()`."""
 
@@ -949,7 +1030,7 @@ class McpServerAccountsResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpTool(_Model):
     """A tool of an MCP server."""
 
@@ -963,7 +1044,7 @@ class McpTool(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpToolsResponse(_Model):
     """`mcp.list_tools()`."""
 
@@ -974,7 +1055,7 @@ class McpToolsResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpResource(_Model):
     """A resource an MCP server offers."""
 
@@ -988,7 +1069,7 @@ class McpResource(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpResourcesResponse(_Model):
     """`mcp.list_resources()`; pass `next_cursor` back as `cursor=` for the next page."""
 
@@ -1000,7 +1081,7 @@ class McpResourcesResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpResourceContent(_Model):
     """One content item of a resource: `text`, or a base64 `blob`."""
 
@@ -1011,7 +1092,7 @@ class McpResourceContent(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpResourceReadResponse(_Model):
     """`mcp.get_resource()`; `.text` joins the text contents."""
 
@@ -1026,7 +1107,7 @@ class McpResourceReadResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpPromptArgument(_Model):
     """An argument a prompt template takes."""
 
@@ -1036,7 +1117,7 @@ class McpPromptArgument(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpPrompt(_Model):
     """A prompt template of an MCP server."""
 
@@ -1047,7 +1128,7 @@ class McpPrompt(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpPromptsResponse(_Model):
     """`mcp.list_prompts()`."""
 
@@ -1058,7 +1139,7 @@ class McpPromptsResponse(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpPromptMessage(_Model):
     """One message of a rendered prompt; `content` is the MCP content object."""
 
@@ -1067,7 +1148,7 @@ class McpPromptMessage(_Model):
 
 
 @_result
-@dataclass(init=False, repr=False, eq=False)
+@_dataclass(init=False, repr=False, eq=False)
 class McpPromptResponse(_Model):
     """`mcp.get_prompt()`."""
 

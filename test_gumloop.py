@@ -688,12 +688,78 @@ def test_import_is_cheap_and_isolated(tmp_path):
     code = (
         "import sys; sys.path.insert(0, '.'); import gumloop; "
         "heavy = ['http.client', 'ssl', 'argparse', 'urllib.request', 'asyncio', 'concurrent.futures', "
-        "'email.parser', 'socket', 'random', 'base64', 'platform', 'typing', 'logging', 'threading']; "
+        "'email.parser', 'socket', 'random', 'base64', 'platform', 'typing', 'logging', 'threading', "
+        "'dataclasses', 'inspect']; "
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# SPEC's response lists, whose default is [] (plus a prompt's `arguments`).
+RESPONSE_LISTS = {"choices", "results", "servers", "tools", "resources", "prompts", "messages", "contents", "accounts",
+                  "McpPrompt.arguments"}
+
+
+def test_result_classes_are_dataclasses_made_on_first_use():
+    # `dataclasses` makes the bookkeeping the first time it is asked for; what it makes must
+    # be what decorating the class eagerly would have made.
+    classes = [getattr(gumloop, name) for name in gumloop.__all__]
+    models = [c for c in classes if isinstance(c, type) and issubclass(c, gumloop._Model)]
+    assert len(models) > 25
+    for cls in models:
+        assert dataclasses.is_dataclass(cls), cls
+        fields = dataclasses.fields(cls)
+        assert tuple(f.name for f in fields) == cls.__match_args__ == tuple(cls.__annotations__), cls
+        for f in fields:
+            if f.name in RESPONSE_LISTS or "%s.%s" % (cls.__name__, f.name) in RESPONSE_LISTS:
+                assert f.default is dataclasses.MISSING and f.default_factory is list, (cls, f.name)
+            else:
+                assert f.default is None and f.default_factory is dataclasses.MISSING, (cls, f.name)
+            assert (f.metadata.get("convert") is not None) == (cls._converters[f.name] is not None)
+        params = cls.__dataclass_params__
+        assert (params.init, params.repr, params.eq, params.frozen) == (False, False, False, False)
+    assert not dataclasses.is_dataclass(gumloop._Model)
+    made = gumloop.ChatResult(id="x")
+    assert made.choices == [] and made.usage is None and made.id == "x"
+    r = gumloop._build(gumloop.ChatResult, CHAT_RESULT)
+    assert dataclasses.asdict(r)["choices"][0]["message"]["content"] == "Ottawa"
+    changed = dataclasses.replace(r, model="other")
+    assert changed.model == "other" and changed.choices[0].message.content == "Ottawa"
+
+    @dataclasses.dataclass
+    class Extended(gumloop.ChatUsage):
+        note: str = ""
+
+    assert [f.name for f in dataclasses.fields(Extended)][-2:] == ["completion_tokens_details", "note"]
+    req = dataclasses.fields(gumloop.McpToolCallRequest)
+    assert [(f.name, f.default) for f in req] == [
+        ("server_id", dataclasses.MISSING), ("tool_name", dataclasses.MISSING),
+        ("arguments", None), ("ref", None), ("account", None)]
+
+
+def test_calls_and_results_do_not_load_dataclasses(server, tmp_path):
+    shutil.copy(os.path.join(HERE, "gumloop.py"), str(tmp_path / "gumloop.py"))
+    server.then(ok(CHAT_RESULT))
+    server.then(sse([chunk("Hel"), chunk("lo")]))
+    code = (
+        "import sys; sys.path.insert(0, '.'); import gumloop\n"
+        "c = gumloop.Gumloop(access_token='t', base_url=%r, stream_base_url=%r)\n"
+        "r = c.chat.completions.create(model='m', messages=[])\n"
+        "text = ''.join(k.choices[0].delta.content for k in c.chat.completions.create(model='m', messages=[], stream=True))\n"
+        "print(repr(r.choices[0].message), r.usage.total_tokens, r == r, text)\n"
+        "print(sorted(m for m in ('dataclasses', 'inspect') if m in sys.modules))\n"
+        "import dataclasses\n"
+        "print(dataclasses.is_dataclass(r), [f.name for f in dataclasses.fields(r.usage)][:2])\n"
+    ) % (server.base, server.base)
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "ChatMessage(role='assistant', content='Ottawa') 6 True Hello",
+        "[]",
+        "True ['prompt_tokens', 'completion_tokens']",
+    ]
 
 
 def test_pip_install_into_fresh_venv(tmp_path):
