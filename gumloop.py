@@ -1229,22 +1229,46 @@ class SSEDecoder:
         self._retry: Optional[int] = None
 
     def feed(self, chunk: bytes) -> List[ServerSentEvent]:
-        if (
+        data = self._plain_data(chunk)
+        if data is not None:
+            last_id = self._last_id
+            return [ServerSentEvent("message", value, last_id) for value in data]
+        return self._feed_lines(chunk)
+
+    def _feed_data(self, chunk: bytes) -> List[str]:
+        """feed(), keeping only each event's data: all a chat stream reads, without an
+        event object per chunk."""
+        data = self._plain_data(chunk)
+        if data is not None:
+            return data
+        return [event.data for event in self._feed_lines(chunk)]
+
+    def _plain_data(self, chunk: bytes) -> Optional[List[str]]:
+        """The data of the usual stream chunk, without the line loop: only `data: ...` lines,
+        each followed by a blank line, with LF endings and no other state pending. None for
+        anything else, which the line loop handles."""
+        if not (
             chunk.startswith(b"data: ")
             and chunk.endswith(b"\n\n")
             and not (self._tail or self._data or self._skip_lf or self._at_start or self._event)
             and self._retry is None
             and b"\r" not in chunk
         ):
-            if chunk.find(b"\n") == len(chunk) - 2:
-                # One whole `data:` event: the usual HTTP chunk of a chat stream.
-                value = chunk[6:-2]
-                if len(value) > self._max:
-                    self._overflow()
-                return [ServerSentEvent("message", value.decode("utf-8", "replace"), self._last_id)]
-            plain = self._plain_data_events(chunk)
-            if plain is not None:
-                return plain
+            return None
+        if chunk.find(b"\n") == len(chunk) - 2:
+            # One whole `data:` event: the usual HTTP chunk of a chat stream.
+            value = chunk[6:-2]
+            if len(value) > self._max:
+                self._overflow()
+            return [value.decode("utf-8", "replace")]
+        parts = chunk[:-2].split(b"\n\n")
+        for part in parts:
+            if not part.startswith(b"data: ") or b"\n" in part or len(part) - 6 > self._max:
+                return None  # other fields, several data lines, stray blank lines, too big
+        return [part[6:].decode("utf-8", "replace") for part in parts]
+
+    def _feed_lines(self, chunk: bytes) -> List[ServerSentEvent]:
+        """The general parser: WHATWG's rules line by line, across any split of the input."""
         if self._at_start:
             if self._tail:
                 chunk = self._tail.pop() + chunk
@@ -1300,16 +1324,6 @@ class SSEDecoder:
             else:
                 self._field(line[:end])
         return events
-
-    def _plain_data_events(self, chunk: bytes) -> Optional[List[ServerSentEvent]]:
-        """The usual stream, without the line loop: only `data: ...` lines, each followed by
-        a blank line, with LF endings and no other state pending. None for anything else."""
-        parts = chunk[:-2].split(b"\n\n")
-        for part in parts:
-            if not part.startswith(b"data: ") or b"\n" in part or len(part) - 6 > self._max:
-                return None  # other fields, several data lines, stray blank lines, too big
-        last_id = self._last_id
-        return [ServerSentEvent("message", part[6:].decode("utf-8", "replace"), last_id, None) for part in parts]
 
     def close(self) -> List[ServerSentEvent]:
         """End of input: a pending unterminated event is discarded, as WHATWG says."""
@@ -2076,6 +2090,8 @@ class _ChunkedBody:
 class _SSEResponse:
     """An open SSE response: one read at a time (no read-ahead); releases its socket."""
 
+    _data_only: bool  # decode to each event's data (Stream) rather than to events
+
     def __init__(self, transport: _Transport, answer: _Answer, req: _Request) -> None:
         self._transport = transport
         self._req = req
@@ -2083,16 +2099,17 @@ class _SSEResponse:
         self._conn = answer.conn
         self._secrets = req.secrets
         self._body = _ChunkedBody(answer.conn.fp) if answer.response.chunked else None
-        self._decoder = SSEDecoder()
-        self._pending: List[ServerSentEvent] = []
+        self._decoder = decoder = SSEDecoder()
+        self._feed: Callable[[bytes], List[Any]] = decoder._feed_data if self._data_only else decoder.feed
+        self._pending: List[Any] = []  # what the last read decoded: events, or their data
         self._pos = 0
         self._closed = False
         timeout = req.timeout
         self._deadline = None if timeout is None else _monotonic() + timeout
         self._lock = _new_lock()
 
-    def _next_event(self) -> Optional[ServerSentEvent]:
-        """The next event, or None at the clean end of the body."""
+    def _next(self) -> Any:
+        """The next event (its data only, for a Stream), or None at the clean end of the body."""
         while self._pos >= len(self._pending):
             if self._closed:
                 return None
@@ -2100,17 +2117,17 @@ class _SSEResponse:
             if not pieces:
                 self._end_of_body()
                 return None
+            feed = self._feed
             if len(pieces) == 1:
-                self._pending = self._decoder.feed(pieces[0])
+                self._pending = feed(pieces[0])
             else:
                 # One piece per HTTP chunk, which is usually one whole event: fed one by one
                 # they take the decoder's fast path; joined, the last one is often cut short.
-                feed = self._decoder.feed
-                self._pending = [event for piece in pieces for event in feed(piece)]
+                self._pending = [item for piece in pieces for item in feed(piece)]
             self._pos = 0
-        event = self._pending[self._pos]
+        item = self._pending[self._pos]
         self._pos += 1
-        return event
+        return item
 
     def _read(self) -> List[bytes]:
         """What one read brought in, as payload pieces; [] at the clean end of the body."""
@@ -2218,8 +2235,10 @@ class EventStream(_SSEResponse):
     def __iter__(self) -> "EventStream":
         return self
 
+    _data_only = False
+
     def __next__(self) -> ServerSentEvent:
-        event = self._next_event()
+        event: Optional[ServerSentEvent] = self._next()
         if event is None:
             raise StopIteration
         return event
@@ -2228,14 +2247,16 @@ class EventStream(_SSEResponse):
         return self
 
 
-_raw_decode = json.JSONDecoder().raw_decode
+# The scanner behind JSONDecoder.raw_decode (C when available), called without raw_decode's
+# Python frame: it returns (value, end), or raises StopIteration when no value starts at 0.
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set by __init__, not in the stubs
 
 
 def _loads_json(text: str) -> Any:
     """json.loads(text), or None when it is not JSON; skips json.loads' two regex passes."""
     try:
-        value, end = _raw_decode(text)
-    except ValueError:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError):
         value, end = None, -1  # leading whitespace, or not JSON: let json.loads decide
     if end == len(text):
         return value
@@ -2293,17 +2314,18 @@ class Stream(_SSEResponse):
     def __enter__(self) -> "Stream":
         return self
 
+    _data_only = True  # the decoder hands over each event's data: no event objects
+
     def __next__(self) -> ChatStreamChunk:
         while True:
             pos = self._pos
-            if pos < len(self._pending):  # inlined _next_event(): once per chunk
-                event: Optional[ServerSentEvent] = self._pending[pos]
+            if pos < len(self._pending):  # inlined _next(): once per chunk
+                data: str = self._pending[pos]
                 self._pos = pos + 1
             else:
-                event = self._next_event()
-                if event is None:
+                data = self._next()
+                if data is None:
                     raise StopIteration
-            data = event.data  # type: ignore[union-attr]
             if data == "[DONE]":
                 self._finish_after_done()
                 raise StopIteration

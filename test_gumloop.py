@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import faulthandler
 import gc
 import io
 import json
@@ -279,9 +280,19 @@ def client(server, monkeypatch):
     for name in list(os.environ):
         if name.startswith("GUMLOOP_") or name.lower().endswith("_proxy") or name in ("TRACEPARENT", "TRACESTATE"):
             monkeypatch.delenv(name, raising=False)
-    c = gumloop.Gumloop(access_token=CANARY, base_url=server.base, stream_base_url=server.base, max_retries=2)
+    # Bounded reads: a bug that loses an event fails the test instead of waiting on a gate.
+    c = gumloop.Gumloop(access_token=CANARY, base_url=server.base, stream_base_url=server.base, max_retries=2,
+                        timeout=WAIT, stream_timeout=WAIT)
     yield c
     c.close()
+
+
+@pytest.fixture(autouse=True)
+def watchdog():
+    """A test still running after five minutes is hung: print every thread's stack and exit."""
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)
