@@ -848,6 +848,15 @@ def _feed_all(pieces: List[bytes]) -> List[Any]:
     return events
 
 
+def _data_all(reads: List[List[bytes]]) -> List[str]:
+    """What a chat stream's decoder hands over: each read's pieces (HTTP chunks) at once."""
+    decoder = gumloop.SSEDecoder()
+    data: List[str] = []
+    for pieces in reads:
+        data.extend(decoder._data_of(pieces))
+    return data
+
+
 @pytest.mark.parametrize("name,data,expected", SSE_CASES, ids=[c[0] for c in SSE_CASES])
 def test_sse_rule_whole_bytewise_and_every_split(name, data, expected):
     assert _feed_all([data]) == expected
@@ -855,6 +864,13 @@ def test_sse_rule_whole_bytewise_and_every_split(name, data, expected):
     for i in range(len(data) + 1):
         assert _feed_all([data[:i], data[i:]]) == expected, "split at %d" % i
     assert list(gumloop.iter_sse(iter([data[:3], data[3:]]))) == expected
+    # The data-only path a chat stream takes follows the same rules.
+    values = [event.data for event in expected]
+    assert _data_all([[data]]) == values
+    assert _data_all([[data[i:i + 1] for i in range(len(data))]]) == values
+    for i in range(len(data) + 1):
+        assert _data_all([[data[:i]], [data[i:]]]) == values, "split at %d" % i
+        assert _data_all([[data[:i], data[i:]]]) == values, "split at %d, one read" % i
 
 
 def test_sse_line_ending_in_cr_is_complete_at_once():
@@ -2439,9 +2455,10 @@ def test_events_split_across_chunks_and_many_per_chunk(server, client):
 
 @pytest.mark.parametrize("body", [
     framed(sse_bytes(chunk("a"))) + b"zz\r\nxx\r\n0\r\n\r\n",  # a size that is not hex
+    framed(sse_bytes(chunk("a"))) + b"-2\r\n0\r\n\r\n",  # a negative size
     b"%x\r\n%sXX" % (len(sse_bytes(chunk("a"))), sse_bytes(chunk("a"))) + b"0\r\n\r\n",  # no CRLF after the payload
     framed(sse_bytes(chunk("a"))) + b"1" * 5000,  # a size line that never ends
-], ids=["bad-size", "no-crlf", "endless-size-line"])
+], ids=["bad-size", "negative-size", "no-crlf", "endless-size-line"])
 def test_malformed_chunked_framing_is_a_connection_error(server, client, body):
     server.then(raw_chunked(body, then_close=True))
     got: List[Any] = []
@@ -2580,11 +2597,21 @@ def test_sse_one_event_per_feed_keeps_state_from_earlier_feeds():
     (b"data: a\n\ndata: b\n", [E("message", "a", "7")]),
     (b"data: a\n\ndata:b\n\n", [E("message", "a", "7"), E("message", "b", "7")]),
     (b"data: a\n\ndata: \xff\n\n", [E("message", "a", "7"), E("message", "\ufffd", "7")]),
-], ids=["plain", "extra-blank-line", "event-field", "two-data-lines", "new-id", "unterminated", "no-space", "bad-utf8"])
+    (b"data: a\rdata: b\n\n", [E("message", "a\nb", "7")]),
+    (b"data: a\r\n\n", [E("message", "a", "7")]),
+], ids=["plain", "extra-blank-line", "event-field", "two-data-lines", "new-id", "unterminated", "no-space", "bad-utf8",
+        "lone-cr", "crlf-then-lf"])
 def test_sse_many_events_per_feed_match_the_line_by_line_rules(data, expected):
     decoder = gumloop.SSEDecoder()
     assert decoder.feed(b"id: 7\n") == []
     assert decoder.feed(data) + decoder.close() == expected
+    # The data-only path, with the bytes as one piece, and split into two pieces of one read.
+    values = [event.data for event in expected]
+    for i in range(len(data)):
+        pieces = [data[:i], data[i:]] if i else [data]
+        decoder = gumloop.SSEDecoder()
+        assert decoder._data_of([b"id: 7\n"]) == []
+        assert decoder._data_of(pieces) + [e.data for e in decoder.close()] == values, "split at %d" % i
 
 
 def test_sse_many_events_per_feed_respect_the_cap():
@@ -2593,3 +2620,8 @@ def test_sse_many_events_per_feed_respect_the_cap():
     assert decoder.feed(b"data: abc\n\ndata: xyz\n\n") == [E("message", "abc"), E("message", "xyz")]
     with pytest.raises(gumloop.GumloopError):
         decoder.feed(b"data: abc\n\ndata: wxyz\n\n")
+    decoder = gumloop.SSEDecoder(max_event_bytes=3)
+    decoder.feed(b":\n")
+    assert decoder._data_of([b"data: abc\n\n", b"data: xyz\n\n"]) == ["abc", "xyz"]
+    with pytest.raises(gumloop.GumloopError):
+        decoder._data_of([b"data: abc\n\n", b"data: wxyz\n\n"])
