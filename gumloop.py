@@ -347,6 +347,9 @@ class _Headers(_MappingABC):  # type: ignore[type-arg]
     def __getitem__(self, key: str) -> str:
         return self._items[key.lower()]
 
+    def get(self, key: str, default: Any = None) -> Any:  # Mapping.get() goes through KeyError
+        return self._items.get(key.lower(), default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
@@ -1600,7 +1603,8 @@ class _Answer:
         self.body = body
 
     def header(self, name: str) -> Optional[str]:
-        return self.response.headers.get(name)
+        value: Optional[str] = self.response.headers.get(name)
+        return value
 
     def headers(self) -> _Headers:
         return self.response.headers
@@ -1732,9 +1736,10 @@ class _Transport:
         self._ssl_context = ssl_context
         self._ssl_lock = _new_lock()
         self._pool = _Pool()
-        # The proxy for each origin, looked up once per client (as httpx does): reading
-        # six environment variables on every request costs more than the request's JSON.
-        self._proxies: Dict[Tuple[str, str, int], Optional[str]] = {}
+        # (scheme, netloc) -> pool key, proxy included. The proxy is looked up once per
+        # client and host (as httpx does): reading six environment variables on every
+        # request costs more than the request's JSON.
+        self._routes: Dict[Tuple[str, str], _OriginKey] = {}
 
     def close(self) -> None:
         self._pool.close()
@@ -1821,14 +1826,9 @@ class _Transport:
 
     def _exchange(self, req: _Request, stream: bool) -> _Answer:
         parts = urlsplit(req.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise GumloopError("unsupported URL %r: only http and https" % _log_path(req.url))
-        origin = (parts.scheme, parts.hostname, _port(parts))
-        try:
-            proxy = self._proxies[origin]
-        except KeyError:
-            proxy = self._proxies[origin] = _proxy_for(parts, self.proxy)
-        key: _OriginKey = origin + (proxy,)
+        key = self._routes.get((parts.scheme, parts.netloc))
+        if key is None:
+            key = self._route(parts, req.url)
         conn = self._pool.take(key)
         if conn is not None:
             try:
@@ -1844,6 +1844,13 @@ class _Transport:
                     log.debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
         conn = self._open(key, req.timeout)
         return self._roundtrip(conn, req, parts, stream, fresh=True)
+
+    def _route(self, parts: Any, url: str) -> _OriginKey:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise GumloopError("unsupported URL %r: only http and https" % _log_path(url))
+        key = (parts.scheme, parts.hostname, _port(parts), _proxy_for(parts, self.proxy))
+        self._routes[parts.scheme, parts.netloc] = key
+        return key
 
     def _open(self, key: _OriginKey, timeout: Optional[float]) -> _Conn:
         import http.client
