@@ -513,6 +513,9 @@ def test_error_body_is_read_at_most_1mib(server, client):
     with pytest.raises(gumloop.BadRequestError) as info:
         client.request("POST", "x", json={})
     assert len(info.value.body) == 1 << 20
+    headers = info.value.headers  # case-insensitive, whichever way it is read
+    assert headers.get("Content-Type") == headers["CONTENT-TYPE"] == headers.get("content-type") == "text/plain"
+    assert headers.get("X-Missing") is None and headers.get("X-Missing", "d") == "d"
 
 
 def test_non_json_success_raises_gumloop_error(server, client):
@@ -1553,6 +1556,9 @@ def test_proxy_bypassed_for_no_proxy_and_empty_proxy(server, proxy, monkeypatch)
     c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
     assert c.request("GET", "x") == {"via": "proxy"}
     assert proxy.seen[0]["target"] == server.base + "/x" and proxy.seen[0]["method"] == "GET"
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert c.request("GET", "x") == {"via": "proxy"}  # the environment is read once per host and client
+    monkeypatch.delenv("NO_PROXY")
     c.close()
     c = gumloop.Gumloop("t", base_url=server.base, proxy="")
     assert c.request("GET", "x") == {"direct": True}
@@ -1563,7 +1569,7 @@ def test_proxy_bypassed_for_no_proxy_and_empty_proxy(server, proxy, monkeypatch)
     c.close()
     c = gumloop.Gumloop("t", base_url=server.base, proxy=proxy.url)  # explicit: always used
     assert c.request("GET", "x") == {"via": "proxy"}
-    assert len(proxy.seen) == 2
+    assert len(proxy.seen) == 3
     c.close()
 
 
