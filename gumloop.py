@@ -169,7 +169,10 @@ _MAX_EXCERPT = 200  # characters of a non-JSON error body shown in the message
 _MAX_SSE_EVENT = 64 << 20  # bytes of data lines in one SSE event
 _MAX_LINE = 65536  # bytes in a response's status or header line (http.client's limit)
 _MAX_HEADERS = 100  # header lines in one response (http.client's limit)
-_READ_SIZE = 1 << 20  # at most this much per read (one system call); small events come sooner
+# At most this much per read (one system call). A read returns what has arrived, so small
+# events are not held back; 320 KiB takes most 256 KiB events (a big image) whole while a
+# 200 MB stream peaks at ~2 MB (1 MiB reads: ~1.5x the throughput, ~2.5x the memory).
+_READ_SIZE = 5 << 16
 _POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets at 60 s
 _POOL_MAX_IDLE_PER_ORIGIN = 16
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
@@ -1307,17 +1310,22 @@ class SSEDecoder:
                 chunk = chunk[1:]
         if not chunk:
             return []
+        if _LF not in chunk and _CR not in chunk:
+            # Inside one long line (a big image): keep the pieces, join them once it ends.
+            self._tail.append(chunk)
+            self._tail_size += len(chunk)
+            self._check_size(self._tail_size)
+            return []
         if self._tail:
-            if _LF not in chunk and _CR not in chunk:
-                # Still inside one long line (a big image): keep the pieces, join once.
-                self._tail.append(chunk)
-                self._tail_size += len(chunk)
-                self._check_size(self._tail_size)
-                return []
             self._tail.append(chunk)
             chunk = b"".join(self._tail)
             self._tail = []
             self._tail_size = 0
+            plain = self._plain_data(chunk)
+            if plain is not None:
+                # A whole `data:` event that came in several reads: no line loop either.
+                last_id = self._last_id
+                return [ServerSentEvent("message", value, last_id) for value in plain]
         lines = chunk.splitlines(True)
         last = lines[-1]
         last_byte = last[-1:]

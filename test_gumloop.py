@@ -1088,6 +1088,24 @@ def test_stream_event_over_cap_raises(server, client):
     assert "exceeds" in str(info.value)
 
 
+def test_stream_endless_line_hits_the_cap_while_it_arrives(server, client):
+    endless = b"data: " + b"x" * (gumloop._MAX_SSE_EVENT + 16)
+
+    def huge(req, r):
+        r.start_chunked()
+        for i in range(0, len(endless), 1 << 20):
+            r.chunk(endless[i:i + (1 << 20)])
+        server.release.wait(WAIT)  # the line never ends: the cap must act as the bytes come
+        r.chunk(b"\n\n")
+        r.end_chunked()
+
+    server.then(huge)
+    started = time.monotonic()
+    with pytest.raises(gumloop.GumloopError) as info:
+        list(client.chat.completions.create(model="m", messages=[], stream=True))
+    assert "exceeds" in str(info.value) and time.monotonic() - started < WAIT
+
+
 def test_stream_total_deadline_is_not_reset_by_keepalives(server):
     def trickle(req, r):
         r.start_chunked()
