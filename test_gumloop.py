@@ -973,6 +973,17 @@ def test_close_releases_the_connection_at_once(server, client):
     assert list(stream) == []
 
 
+def _wait_until_blocked_in_socket_read(thread: threading.Thread) -> bool:
+    """True once the thread's innermost Python frame is the socket read (bounded by WAIT)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread.ident or -1)
+        if frame is not None and frame.f_code.co_name == "readinto" and frame.f_code.co_filename.endswith("socket.py"):
+            return True
+        time.sleep(0.001)
+    return False
+
+
 def test_close_from_another_thread_unblocks_the_reader(server, client):
     disconnected = threading.Event()
     server.then(gated_stream([chunk("a")], [], threading.Event(), disconnected))
@@ -981,10 +992,12 @@ def test_close_from_another_thread_unblocks_the_reader(server, client):
     box: List[Any] = []
     reader = threading.Thread(target=lambda: box.append(list(stream)), daemon=True)
     reader.start()
-    time.sleep(0.05)  # let the reader block in read1 (not synchronisation of the assertion)
+    assert _wait_until_blocked_in_socket_read(reader)
+    started = time.monotonic()
     stream.close()
     reader.join(2.0)
     assert not reader.is_alive() and box == [[]]
+    assert time.monotonic() - started < 2.0  # not by the read timing out
     assert disconnected.wait(1.0)
 
 
@@ -1046,10 +1059,11 @@ def test_stream_cut_mid_event_raises_connection_error(server, client):
     server.then(cut)
     stream = client.chat.completions.create(model="m", messages=[], stream=True)
     got = [next(stream)]
-    with pytest.raises(gumloop.APIConnectionError):
+    with pytest.raises(gumloop.APIConnectionError) as info:
         for c in stream:
             got.append(c)
     assert [c.choices[0].delta.content for c in got] == ["kept"]
+    assert not isinstance(info.value, gumloop.APITimeoutError)  # seen at once, not by waiting
 
 
 def test_stream_reset_after_first_chunk_is_not_retried(server, client):
@@ -1060,10 +1074,11 @@ def test_stream_reset_after_first_chunk_is_not_retried(server, client):
 
     server.then(reset)
     got = []
-    with pytest.raises(gumloop.APIConnectionError):
+    with pytest.raises(gumloop.APIConnectionError) as info:
         for c in client.chat.completions.create(model="m", messages=[], stream=True):
             got.append(c.choices[0].delta.content)
     assert got == ["one"] and len(server.requests) == 1
+    assert not isinstance(info.value, gumloop.APITimeoutError)
 
 
 def test_stream_clean_end_without_done(server, client):
@@ -2486,10 +2501,11 @@ def test_events_split_across_chunks_and_many_per_chunk(server, client):
 def test_malformed_chunked_framing_is_a_connection_error(server, client, body):
     server.then(raw_chunked(body, then_close=True))
     got: List[Any] = []
-    with pytest.raises(gumloop.APIConnectionError):
+    with pytest.raises(gumloop.APIConnectionError) as info:
         for c in client.chat.completions.create(model="m", messages=[], stream=True):
             got.append(c.choices[0].delta.content)
     assert got == ["a"]  # what came before the bad framing is kept
+    assert not isinstance(info.value, gumloop.APITimeoutError)
 
 
 def test_bytes_after_the_end_are_not_reused(server, client):
