@@ -1258,7 +1258,13 @@ class SSEDecoder:
         idle = self._idle()
         for piece in pieces:
             # _plain_data's one-event case, inlined: this runs once per chunk.
-            if idle and piece.find(b"\n") == len(piece) - 2 and piece[-1] == _LF and piece.startswith(b"data: ") and _CR not in piece:
+            if (
+                idle
+                and piece.find(b"\n") == len(piece) - 2  # one line, and then
+                and piece[-1] == _LF  # the blank line that ends the event
+                and piece.startswith(b"data: ")
+                and _CR not in piece
+            ):
                 if len(piece) - 8 > self._max:
                     self._overflow()
                 out.append(piece[6:-2].decode("utf-8", "replace"))
