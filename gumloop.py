@@ -545,6 +545,14 @@ class _DataclassOnFirstUse:
         return cls.__dict__[self.attr]
 
 
+def _dataclass_replace(obj: Any, changes: Dict[str, Any]) -> Any:
+    """copy.replace() (3.13+), which a dataclass supports through the `__replace__` that
+    `dataclasses` would have added to the class."""
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
 def _result(cls: Type[_M]) -> Type[_M]:
     """Finish a result dataclass: fields absent from the JSON reach __getattr__."""
     converters: Dict[str, Optional[_Convert]] = {}
@@ -637,6 +645,9 @@ class _Model:
     def model_dump(self, **_options: Any) -> Dict[str, Any]:
         """Same as to_dict(), for code written against pydantic models."""
         return self.to_dict()
+
+    def __replace__(self, **changes: Any) -> Any:
+        return _dataclass_replace(self, changes)
 
     def model_dump_json(self, *, indent: Optional[int] = None, **_options: Any) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
@@ -927,6 +938,9 @@ class McpToolCallRequest:
         return call
 
     model_dump = to_dict
+
+    def __replace__(self, **changes: Any) -> Any:
+        return _dataclass_replace(self, changes)
 
 
 def _decode_content_item(item: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import faulthandler
 import gc
@@ -741,6 +742,9 @@ def test_result_classes_are_dataclasses_made_on_first_use():
     assert dataclasses.asdict(r)["choices"][0]["message"]["content"] == "Ottawa"
     changed = dataclasses.replace(r, model="other")
     assert changed.model == "other" and changed.choices[0].message.content == "Ottawa"
+    if hasattr(copy, "replace"):  # 3.13+: copy.replace() works on any dataclass
+        assert copy.replace(r, model="other").model == "other"
+        assert copy.replace(gumloop.McpToolCallRequest("s", "t"), ref="r").ref == "r"
 
     @dataclasses.dataclass
     class Extended(gumloop.ChatUsage):
