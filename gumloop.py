@@ -493,20 +493,6 @@ def _f(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
 # records the class at import, and `dataclasses` makes its `__dataclass_fields__` and
 # `__dataclass_params__` the first time anything asks for them.
 
-if not TYPE_CHECKING:
-
-    def _dataclass(**options: Any) -> Callable[[type], type]:
-        def record(cls: type) -> type:
-            annotations = cls.__dict__.get("__annotations__", {})
-            spec = [(name, annotations[name], cls.__dict__.get(name, _NO_DEFAULT)) for name in annotations]
-            for attr in ("__dataclass_fields__", "__dataclass_params__"):
-                setattr(cls, attr, _DataclassOnFirstUse(cls, attr, spec, options))
-            cls.__match_args__ = tuple(name for name, _, _ in spec)  # type: ignore[attr-defined]
-            return cls
-
-        return record
-
-
 _NO_DEFAULT = object()
 
 
@@ -543,6 +529,22 @@ class _DataclassOnFirstUse:
             cls.__dataclass_params__ = twin.__dataclass_params__  # type: ignore[attr-defined]
             cls.__dataclass_fields__ = twin.__dataclass_fields__  # type: ignore[attr-defined]
         return cls.__dict__[self.attr]
+
+
+if not TYPE_CHECKING:
+
+    def _dataclass(**options: Any) -> Callable[[type], type]:
+        """`dataclasses.dataclass(**options)` at run time, deferred to the first use."""
+
+        def record(cls: type) -> type:
+            annotations = cls.__dict__.get("__annotations__", {})
+            spec = [(name, annotations[name], cls.__dict__.get(name, _NO_DEFAULT)) for name in annotations]
+            for attr in ("__dataclass_fields__", "__dataclass_params__"):
+                setattr(cls, attr, _DataclassOnFirstUse(cls, attr, spec, options))
+            cls.__match_args__ = tuple(name for name, _, _ in spec)  # type: ignore[attr-defined]
+            return cls
+
+        return record
 
 
 def _dataclass_replace(obj: Any, changes: Dict[str, Any]) -> Any:
