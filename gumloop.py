@@ -19,49 +19,46 @@ Copy this file into your project (or ``pip install .``) and::
     print(response.results[0].decoded_content)
 
 Environment: GUMLOOP_ACCESS_TOKEN, GUMLOOP_USER_ID, GUMLOOP_TEAM_ID, GUMLOOP_BASE_URL,
-GUMLOOP_STREAM_BASE_URL, HTTPS_PROXY / HTTP_PROXY / NO_PROXY, SSL_CERT_FILE, TRACEPARENT.
-Command line: ``python gumloop.py chat "Capital of Canada?"``. CPython 3.8 to 3.13.
+GUMLOOP_STREAM_BASE_URL, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, SSL_CERT_FILE,
+TRACEPARENT. Command line: ``python gumloop.py chat "Capital of Canada?"``. CPython 3.8 to 3.13.
 
 Reading order: constants, errors, result objects, SSE parser, transport, retry policy,
-Stream, client, legacy flows client, command line.
+streams, client, legacy flows client, command line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import os
 import sys
-from _thread import allocate_lock as _new_lock  # threading.Lock itself; `threading` costs ~1 ms
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
-from urllib.parse import quote, urlencode, urlsplit
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    NoReturn,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # pragma: no cover - annotations only: `typing` costs milliseconds at import
+if TYPE_CHECKING:  # pragma: no cover - imported where a call needs them
     import http.client
-    import logging
     import ssl
-    from dataclasses import dataclass as _dataclass
-    from typing import (
-        Any,
-        Callable,
-        ClassVar,
-        Dict,
-        Iterable,
-        Iterator,
-        List,
-        Mapping,
-        Optional,
-        Sequence,
-        Tuple,
-        Type,
-        TypeVar,
-        Union,
-    )
-
-    _M = TypeVar("_M", bound="_Model")
-    _Convert = Callable[[Any], Any]
-    _OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
 
 __version__ = "0.1.0"
 
@@ -130,25 +127,12 @@ __all__ = [
     "__version__",
 ]
 
+# DEBUG records per attempt, retry and redirect; a library never prints, so without a
+# handler of the application's own, nothing reaches logging.lastResort.
+_log = logging.getLogger("gumloop")
+_log.addHandler(logging.NullHandler())
 
-
-def _logger() -> "Optional[logging.Logger]":
-    """The `gumloop` logger when DEBUG records would go anywhere, else None.
-
-    `logging` is not imported for callers who never use it: if no code in the process
-    has imported it, nobody can be listening, and the import is skipped.
-    """
-    logging = sys.modules.get("logging")
-    if logging is None:
-        return None
-    logger = logging.getLogger("gumloop")
-    if not logger.handlers:
-        logger.addHandler(logging.NullHandler())
-    return logger if logger.isEnabledFor(logging.DEBUG) else None
-
-
-if "logging" in sys.modules:
-    _logger()
+_M = TypeVar("_M", bound="_Model")
 
 
 ###############################################################################
@@ -167,12 +151,9 @@ _MAX_REDIRECTS = 5
 _MAX_ERROR_BODY = 1 << 20  # error bodies are read up to 1 MiB
 _MAX_EXCERPT = 200  # characters of a non-JSON error body shown in the message
 _MAX_SSE_EVENT = 64 << 20  # bytes of data lines in one SSE event
-_MAX_LINE = 65536  # bytes in a response's status or header line (http.client's limit)
-_MAX_HEADERS = 100  # header lines in one response (http.client's limit)
-# At most this much per read (one system call). A read returns what has arrived, so small
-# events are not held back; 320 KiB takes most 256 KiB events (a big image) whole while a
-# 200 MB stream peaks at ~2 MB (1 MiB reads: ~1.5x the throughput, ~2.5x the memory).
-_READ_SIZE = 5 << 16
+# At most this much per read: a body is never read in one piece as large as the server
+# claims (a 20-digit Content-Length), and a stream's read returns what has arrived.
+_READ_SIZE = 256 << 10
 _POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets at 60 s
 _POOL_MAX_IDLE_PER_ORIGIN = 16
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
@@ -184,14 +165,13 @@ _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_STATUSES_IDEMPOTENT = frozenset({408, 429, 500, 502, 503, 504})
 _RETRY_STATUSES_UNSAFE = frozenset({429, 503})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_FLOW_TERMINAL_STATES = frozenset({"DONE", "FAILED", "TERMINATING", "TERMINATED"})
 
 _REDACTED = "[REDACTED]"
 _PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 
 # Indirections the tests replace with a fake clock.
-_sleep: "Callable[[float], None]" = time.sleep
-_monotonic: "Callable[[], float]" = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
+_monotonic: Callable[[], float] = time.monotonic
 
 
 ###############################################################################
@@ -285,12 +265,20 @@ class APITimeoutError(APIConnectionError):
 
 
 class StreamError(GumloopError):
-    """Stream.collect() met an error chunk; ``partial`` holds what came before it."""
+    """The stream reported an error; ``chunk`` is its chunk, ``partial`` (collect()) what came before."""
 
-    def __init__(self, message: str, *, code: Any = None, partial: Optional["ChatResult"] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: Any = None,
+        chunk: Optional["ChatStreamChunk"] = None,
+        partial: Optional["ChatResult"] = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.chunk = chunk
         self.partial = partial
 
 
@@ -400,11 +388,13 @@ def _excerpt(raw: bytes) -> str:
 def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: Sequence[str]) -> APIStatusError:
     """Map an error answer to its class; the message follows SPEC's order of preference."""
     fallback = "Gumloop API returned HTTP %d" % status
-    body: Any
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except ValueError:
-        body = raw.decode("utf-8", "replace")
+    body: Any = None
+    is_json = False
+    if raw.strip():
+        try:
+            body, is_json = json.loads(raw), True
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
     body = _redact_json(body, secrets)
     message = fallback
     if isinstance(body, dict):
@@ -419,7 +409,7 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
             message = description
         elif isinstance(error, str) and error:
             message = "%s: %s" % (fallback, error)
-    elif raw.strip():
+    elif body is not None and not is_json:
         message = "%s: %s" % (fallback, _excerpt(raw))
     message = _redact(message, secrets)
     cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
@@ -429,251 +419,102 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
 ###############################################################################
 # Result objects ##############################################################
 #
-# Every result is a dataclass built around the JSON object the server sent (`_raw`).
-# Building one is a dict copy: plain fields (and unknown ones) become instance
-# attributes at C speed, nested fields present in the JSON (choices, message, delta...)
-# are converted at once, and a field the server left out reaches __getattr__, which
-# gives its default. `to_dict()` is the server's JSON exactly. A field of the wrong type
-# becomes its default (None, or [] for the response lists) instead of an exception.
+# Plain dataclasses, built from the JSON object the server sent by `_build`: each field
+# present in the JSON goes through its converter (nested objects and lists of them), a
+# missing field keeps its default (None, or [] for the response lists), and a field of
+# the wrong type becomes its default instead of an exception. Keys the class does not
+# declare are kept as attributes, and `to_dict()` returns the server's JSON exactly.
 
-def _nested(cls: Type["_Model"]) -> _Convert:
+_Convert = Callable[[Any], Any]
+
+
+def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
+    """A result field: None by default ([] for response lists); `convert` builds nested objects."""
+    metadata = {"convert": convert} if convert else {}
+    if many:
+        return dataclasses.field(default_factory=list, metadata=metadata)
+    return dataclasses.field(default=None, metadata=metadata)
+
+
+def _object(cls: Type["_Model"]) -> _Convert:
     """An object field; missing or not an object gives None."""
-    return lambda v: _build(cls, v) if isinstance(v, dict) else None
+    return lambda value: _build(cls, value) if isinstance(value, dict) else None
 
 
-def _nested_or_empty(cls: Type["_Model"]) -> _Convert:
-    """An object field callers always dereference (message, delta, function)."""
-    return lambda v: _build(cls, v if isinstance(v, dict) else {})
+def _object_or_empty(cls: Type["_Model"]) -> _Convert:
+    """An object field callers always dereference (message, delta, function, image_url)."""
+    return lambda value: _build(cls, value if isinstance(value, dict) else {})
 
 
-def _list_of(cls: Type["_Model"], default: Optional[list] = None) -> _Convert:  # type: ignore[type-arg]
-    def convert(v: Any) -> Any:
-        if not isinstance(v, list):
-            return [] if default is not None else None
-        return [_build(cls, item) for item in v if isinstance(item, dict)]
+def _list_of(cls: Type["_Model"], *, empty: Optional[list] = None) -> _Convert:  # type: ignore[type-arg]
+    """A list of objects; items that are not objects are left out."""
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, list):
+            return None if empty is None else []
+        return [_build(cls, item) for item in value if isinstance(item, dict)]
 
     return convert
 
 
-def _plain_list(v: Any) -> Optional[List[Any]]:
-    return v if isinstance(v, list) else None
-
-
-def _plain_dict(v: Any) -> Optional[Dict[str, Any]]:
-    return v if isinstance(v, dict) else None
-
-
-class _FieldSpec:
-    """What `_f()` leaves in a result class body, until `_result` takes it out."""
-
-    __slots__ = ("convert", "many")
-
-    def __init__(self, convert: Optional[_Convert], many: bool) -> None:
-        self.convert = convert
-        self.many = many
-
-    def as_dataclass_field(self) -> Any:
-        import dataclasses
-
-        meta = {"convert": self.convert} if self.convert else {}
-        if self.many:
-            return dataclasses.field(default_factory=list, metadata=meta)
-        return dataclasses.field(default=None, metadata=meta)
-
-
-def _f(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
-    """A result field: None by default ([] for response lists); `convert` builds nested objects."""
-    return _FieldSpec(convert, many)
-
-
-# The result classes are dataclasses: `dataclasses.is_dataclass`, `fields`, `asdict` and
-# `replace` work on them. But importing `dataclasses` loads `inspect` (~6 ms, a third of
-# our import) and processing 30 classes costs another 0.6 ms, while building, reading and
-# printing results needs none of it. So `_dataclass` (the real decorator for type checkers)
-# records the class at import, and `dataclasses` makes its `__dataclass_fields__` and
-# `__dataclass_params__` the first time anything asks for them.
-
-_NO_DEFAULT = object()
-
-
-class _DataclassOnFirstUse:
-    """Stands for `__dataclass_fields__` / `__dataclass_params__` until first read."""
-
-    __slots__ = ("cls", "attr", "spec", "options")
-
-    def __init__(self, cls: type, attr: str, spec: List[Tuple[str, Any, Any]], options: Dict[str, Any]) -> None:
-        self.cls = cls
-        self.attr = attr
-        self.spec = spec
-        self.options = options
-
-    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
-        cls = self.cls
-        if isinstance(cls.__dict__.get(self.attr), _DataclassOnFirstUse):
-            import dataclasses
-
-            # `dataclasses` processes a twin with the same fields, so the class itself is never
-            # seen half-processed (with Field objects as class attributes) by another thread.
-            namespace: Dict[str, Any] = {
-                "__annotations__": {name: annotation for name, annotation, _ in self.spec},
-                "__doc__": cls.__doc__,
-                "__module__": cls.__module__,
-                "__qualname__": cls.__qualname__,
-            }
-            for name, _, default in self.spec:
-                if isinstance(default, _FieldSpec):
-                    namespace[name] = default.as_dataclass_field()
-                elif default is not _NO_DEFAULT:
-                    namespace[name] = default
-            twin: Any = dataclasses.dataclass(**self.options)(type(cls.__name__, (), namespace))
-            cls.__dataclass_params__ = twin.__dataclass_params__  # type: ignore[attr-defined]
-            cls.__dataclass_fields__ = twin.__dataclass_fields__  # type: ignore[attr-defined]
-        return cls.__dict__[self.attr]
-
-
-if not TYPE_CHECKING:
-
-    def _dataclass(**options: Any) -> Callable[[type], type]:
-        """`dataclasses.dataclass(**options)` at run time, deferred to the first use."""
-
-        def record(cls: type) -> type:
-            annotations = cls.__dict__.get("__annotations__", {})
-            spec = [(name, annotations[name], cls.__dict__.get(name, _NO_DEFAULT)) for name in annotations]
-            for attr in ("__dataclass_fields__", "__dataclass_params__"):
-                setattr(cls, attr, _DataclassOnFirstUse(cls, attr, spec, options))
-            cls.__match_args__ = tuple(name for name, _, _ in spec)  # type: ignore[attr-defined]
-            return cls
-
-        return record
-
-
-def _dataclass_replace(obj: Any, changes: Dict[str, Any]) -> Any:
-    """copy.replace() (3.13+), which a dataclass supports through the `__replace__` that
-    `dataclasses` would have added to the class."""
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
-
-
-def _result(cls: Type[_M]) -> Type[_M]:
-    """Finish a result dataclass: fields absent from the JSON reach __getattr__."""
-    converters: Dict[str, Optional[_Convert]] = {}
-    many = []
-    for name in cls.__match_args__:  # type: ignore[attr-defined]
-        spec = cls.__dict__[name]
-        converters[name] = spec.convert
-        if spec.many:
-            many.append(name)
-        # Without a class attribute, reading a field not yet set reaches __getattr__.
-        delattr(cls, name)
-    cls._field_names = cls.__match_args__  # type: ignore[attr-defined]
-    cls._converters = converters
-    cls._many = frozenset(many)
-    # Keys not copied as they are: nested fields (converted) and names of methods, which
-    # an instance attribute would shadow (a "json" key, say).
-    methods = {
-        name
-        for klass in cls.__mro__[:-1]  # not `object`
-        for name, value in vars(klass).items()
-        if not name.startswith("__") and (callable(value) or isinstance(value, (classmethod, staticmethod)))
-    }
-    nested = {name for name, convert in converters.items() if convert is not None}
-    cls._hidden = frozenset(nested | methods | {"_raw"})
-    return cls
+def _only(kind: type) -> _Convert:
+    """A plain JSON value of one type (a dict or a list); anything else gives None."""
+    return lambda value: value if isinstance(value, kind) else None
 
 
 def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
-    obj = cls.__new__(cls)
+    values = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if field.name in raw:
+            convert = field.metadata.get("convert")
+            value = raw[field.name]
+            values[field.name] = convert(value) if convert else value
+    obj = cls(**values)
     attrs = obj.__dict__
-    attrs.update(raw)
-    hidden = cls._hidden
-    if not hidden.isdisjoint(raw):
-        converters = cls._converters
-        for name in hidden.intersection(raw):
-            convert = converters.get(name)
-            if convert is not None:
-                attrs[name] = convert(raw[name])
-            else:
-                del attrs[name]
+    for key, value in raw.items():
+        # Unknown fields stay readable, unless the name is a method or property.
+        if key not in values and isinstance(key, str) and not hasattr(cls, key):
+            attrs[key] = value
     attrs["_raw"] = raw
     return obj
 
 
 class _Model:
-    """Base of the result objects: lazy fields, unknown fields kept, pydantic-style dumps."""
-
-    _field_names: "ClassVar[Tuple[str, ...]]" = ()
-    _converters: "ClassVar[Dict[str, Optional[_Convert]]]" = {}
-    _many: "ClassVar[frozenset[str]]" = frozenset()  # fields whose default is []
-    _hidden: "ClassVar[frozenset[str]]" = frozenset()
-
-    def __init__(self, **values: Any) -> None:
-        unknown = set(values) - set(self._converters)
-        if unknown:
-            raise TypeError("%s() got unexpected fields: %s" % (type(self).__name__, ", ".join(sorted(unknown))))
-        for name in self._field_names:
-            if name in values:
-                value = values[name]
-            else:
-                value = [] if name in self._many else None
-            self.__dict__[name] = value
-
-    def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup failed: a nested field not read yet, a field the
-        # server left out, or a name that is neither a field nor in the JSON.
-        converters = type(self)._converters
-        if name in converters:
-            raw = self.__dict__.get("_raw")
-            value = raw.get(name) if raw is not None else None
-            convert = converters[name]
-            if convert is not None:
-                value = convert(value)
-            self.__dict__[name] = value
-            return value
-        raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
+    """Base of the result dataclasses: to_dict() and pydantic-style helpers."""
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON object as the server sent it (a copy)."""
+        """The JSON object as the server sent it (a copy); for a result made in code, its set fields."""
         raw = self.__dict__.get("_raw")
         if raw is not None:
             return _copy_json(raw)  # type: ignore[no-any-return]
-        out: Dict[str, Any] = {}
-        for name in self._field_names:
-            value = getattr(self, name)
+        out = {}
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
             if value is not None:
-                out[name] = _dump_value(value)
+                out[field.name] = _dump_value(value)
         return out
 
     def model_dump(self, **_options: Any) -> Dict[str, Any]:
         """Same as to_dict(), for code written against pydantic models."""
         return self.to_dict()
 
-    def __replace__(self, **changes: Any) -> Any:
-        return _dataclass_replace(self, changes)
-
     def model_dump_json(self, *, indent: Optional[int] = None, **_options: Any) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
+    @classmethod
+    def model_validate(cls: Type[_M], obj: Any) -> _M:
+        """Build the result from a JSON object (a dict), as the client does with the server's answer."""
+        if not isinstance(obj, dict):
+            raise TypeError("%s.model_validate() takes a dict, got %s" % (cls.__name__, type(obj).__name__))
+        return _build(cls, obj)
+
     def __repr__(self) -> str:
         parts = []
-        for name in self._field_names:
-            value = getattr(self, name)
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
             if value is not None and value != []:
-                parts.append("%s=%r" % (name, value))
+                parts.append("%s=%r" % (field.name, value))
         return "%s(%s)" % (type(self).__name__, ", ".join(parts))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.to_dict() == other.to_dict()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __getstate__(self) -> Dict[str, Any]:
-        return self.__dict__
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        self.__dict__.update(state)
 
 
 def _dump_value(value: Any) -> Any:
@@ -704,23 +545,21 @@ def _parse_json_text(text: Any, what: str) -> Any:
 # -- chat ----------------------------------------------------------------------
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ImageURL(_Model):
     """`image.image_url`: holds `url`, usually a data URL."""
 
-    url: Optional[str] = _f()
-    detail: Optional[str] = _f()
+    url: Optional[str] = _field()
+    detail: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatImage(_Model):
     """An image on `message.images` or `delta.images`, with helpers to read and save it."""
 
-    type: Optional[str] = _f()
-    image_url: ImageURL = _f(_nested_or_empty(ImageURL))
-    index: Optional[int] = _f()
+    type: Optional[str] = _field()
+    image_url: ImageURL = dataclasses.field(default_factory=ImageURL, metadata={"convert": _object_or_empty(ImageURL)})
+    index: Optional[int] = _field()
 
     @property
     def media_type(self) -> Optional[str]:
@@ -728,7 +567,7 @@ class ChatImage(_Model):
         url = self.image_url.url
         if not isinstance(url, str) or not url.startswith("data:"):
             return None
-        head = url[5 : url.find(",")] if "," in url else url[5:]
+        head = url[5:].split(",", 1)[0]
         return head.split(";", 1)[0] or None
 
     def data(self) -> bytes:
@@ -742,7 +581,7 @@ class ChatImage(_Model):
             import binascii
 
             try:
-                return base64.b64decode(payload, validate=False)
+                return base64.b64decode(payload)
             except (binascii.Error, ValueError) as exc:
                 raise GumloopError("image data URL is not valid base64: %s" % exc) from None
         from urllib.parse import unquote_to_bytes
@@ -757,140 +596,134 @@ class ChatImage(_Model):
         return os.fspath(path)
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ToolCallFunction(_Model):
     """The function a tool call names, with its JSON-encoded `arguments`."""
 
-    name: Optional[str] = _f()
-    arguments: Optional[str] = _f()
+    name: Optional[str] = _field()
+    arguments: Optional[str] = _field()
 
     def json(self) -> Any:
         """The arguments, parsed."""
         return _parse_json_text(self.arguments, "tool call arguments")
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ToolCall(_Model):
     """One entry of `message.tool_calls` (or a fragment on `delta.tool_calls`)."""
 
-    id: Optional[str] = _f()
-    type: Optional[str] = _f()
-    function: ToolCallFunction = _f(_nested_or_empty(ToolCallFunction))
-    index: Optional[int] = _f()
+    id: Optional[str] = _field()
+    type: Optional[str] = _field()
+    function: ToolCallFunction = dataclasses.field(
+        default_factory=ToolCallFunction, metadata={"convert": _object_or_empty(ToolCallFunction)}
+    )
+    index: Optional[int] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatMessage(_Model):
     """The assistant's message on a unary result."""
 
-    role: Optional[str] = _f()
-    content: Optional[str] = _f()
-    tool_calls: Optional[List[ToolCall]] = _f(_list_of(ToolCall))
-    images: Optional[List[ChatImage]] = _f(_list_of(ChatImage))
-    refusal: Optional[str] = _f()
-    reasoning: Optional[str] = _f()
+    role: Optional[str] = _field()
+    content: Optional[str] = _field()
+    tool_calls: Optional[List[ToolCall]] = _field(_list_of(ToolCall))
+    images: Optional[List[ChatImage]] = _field(_list_of(ChatImage))
+    refusal: Optional[str] = _field()
+    reasoning: Optional[str] = _field()
 
     def json(self) -> Any:
         """The content parsed as JSON (structured output)."""
         return _parse_json_text(self.content, "message content")
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatUsage(_Model):
     """Token counts and the credit cost of a completion."""
 
-    prompt_tokens: Optional[int] = _f()
-    completion_tokens: Optional[int] = _f()
-    total_tokens: Optional[int] = _f()
-    cost: Optional[float] = _f()
-    is_byok: Optional[bool] = _f()
-    cost_details: Optional[Dict[str, Any]] = _f(_plain_dict)
-    prompt_tokens_details: Optional[Dict[str, Any]] = _f(_plain_dict)
-    completion_tokens_details: Optional[Dict[str, Any]] = _f(_plain_dict)
+    prompt_tokens: Optional[int] = _field()
+    completion_tokens: Optional[int] = _field()
+    total_tokens: Optional[int] = _field()
+    cost: Optional[float] = _field()
+    is_byok: Optional[bool] = _field()
+    cost_details: Optional[Dict[str, Any]] = _field(_only(dict))
+    prompt_tokens_details: Optional[Dict[str, Any]] = _field(_only(dict))
+    completion_tokens_details: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatChoice(_Model):
     """One choice of a unary result."""
 
-    index: Optional[int] = _f()
-    message: ChatMessage = _f(_nested_or_empty(ChatMessage))
-    finish_reason: Optional[str] = _f()
-    native_finish_reason: Optional[str] = _f()
+    index: Optional[int] = _field()
+    message: ChatMessage = dataclasses.field(default_factory=ChatMessage, metadata={"convert": _object_or_empty(ChatMessage)})
+    finish_reason: Optional[str] = _field()
+    native_finish_reason: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatResult(_Model):
     """A unary chat completion."""
 
-    id: Optional[str] = _f()
-    object: Optional[str] = _f()
-    created: Optional[int] = _f()
-    model: Optional[str] = _f()
-    choices: List[ChatChoice] = _f(_list_of(ChatChoice, []), many=True)
-    usage: Optional[ChatUsage] = _f(_nested(ChatUsage))
-    system_fingerprint: Optional[str] = _f()
+    id: Optional[str] = _field()
+    object: Optional[str] = _field()
+    created: Optional[int] = _field()
+    model: Optional[str] = _field()
+    choices: List[ChatChoice] = _field(_list_of(ChatChoice, empty=[]), many=True)
+    usage: Optional[ChatUsage] = _field(_object(ChatUsage))
+    system_fingerprint: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatStreamDelta(_Model):
     """What one stream chunk adds to a choice."""
 
-    role: Optional[str] = _f()
-    content: Optional[str] = _f()
-    tool_calls: Optional[List[ToolCall]] = _f(_list_of(ToolCall))
-    images: Optional[List[ChatImage]] = _f(_list_of(ChatImage))
-    gumloop_extensions: Optional[Dict[str, Any]] = _f(_plain_dict)
-    reasoning: Optional[str] = _f()
-    refusal: Optional[str] = _f()
+    role: Optional[str] = _field()
+    content: Optional[str] = _field()
+    tool_calls: Optional[List[ToolCall]] = _field(_list_of(ToolCall))
+    images: Optional[List[ChatImage]] = _field(_list_of(ChatImage))
+    gumloop_extensions: Optional[Dict[str, Any]] = _field(_only(dict))
+    reasoning: Optional[str] = _field()
+    refusal: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatStreamChoice(_Model):
     """One choice of a stream chunk."""
 
-    index: Optional[int] = _f()
-    delta: ChatStreamDelta = _f(_nested_or_empty(ChatStreamDelta))
-    finish_reason: Optional[str] = _f()
-    native_finish_reason: Optional[str] = _f()
+    index: Optional[int] = _field()
+    delta: ChatStreamDelta = dataclasses.field(
+        default_factory=ChatStreamDelta, metadata={"convert": _object_or_empty(ChatStreamDelta)}
+    )
+    finish_reason: Optional[str] = _field()
+    native_finish_reason: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChunkError(_Model):
     """An error reported inside a stream (`chunk.error`)."""
 
-    code: Any = _f()
-    message: Optional[str] = _f()
-    metadata: Optional[Dict[str, Any]] = _f(_plain_dict)
+    code: Any = _field()
+    message: Optional[str] = _field()
+    metadata: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class ChatStreamChunk(_Model):
     """One event of a streamed chat completion."""
 
-    id: Optional[str] = _f()
-    object: Optional[str] = _f()
-    created: Optional[int] = _f()
-    model: Optional[str] = _f()
-    choices: List[ChatStreamChoice] = _f(_list_of(ChatStreamChoice, []), many=True)
-    usage: Optional[ChatUsage] = _f(_nested(ChatUsage))
-    error: Optional[ChunkError] = _f(_nested(ChunkError))
+    id: Optional[str] = _field()
+    object: Optional[str] = _field()
+    created: Optional[int] = _field()
+    model: Optional[str] = _field()
+    choices: List[ChatStreamChoice] = _field(_list_of(ChatStreamChoice, empty=[]), many=True)
+    usage: Optional[ChatUsage] = _field(_object(ChatUsage))
+    error: Optional[ChunkError] = _field(_object(ChunkError))
 
 
 # -- MCP -----------------------------------------------------------------------
 
 
-@_dataclass(init=False, repr=False, eq=False)  # hand-written methods: generated ones cost 0.6 ms at import
+@dataclasses.dataclass
 class McpToolCallRequest:
     """One call for `client.mcp.execute_many`."""
 
@@ -899,32 +732,6 @@ class McpToolCallRequest:
     arguments: Optional[Dict[str, Any]] = None
     ref: Optional[str] = None
     account: Optional[str] = None
-
-    def __init__(
-        self,
-        server_id: str,
-        tool_name: str,
-        arguments: Optional[Dict[str, Any]] = None,
-        ref: Optional[str] = None,
-        account: Optional[str] = None,
-    ) -> None:
-        self.server_id = server_id
-        self.tool_name = tool_name
-        self.arguments = arguments
-        self.ref = ref
-        self.account = account
-
-    def __repr__(self) -> str:
-        return "McpToolCallRequest(server_id=%r, tool_name=%r, arguments=%r, ref=%r, account=%r)" % (
-            self.server_id, self.tool_name, self.arguments, self.ref, self.account,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not McpToolCallRequest:
-            return NotImplemented
-        return vars(self) == vars(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def to_dict(self) -> Dict[str, Any]:
         """The call as sent: `ref` and `account` only when set, `arguments` always an object."""
@@ -941,9 +748,6 @@ class McpToolCallRequest:
 
     model_dump = to_dict
 
-    def __replace__(self, **changes: Any) -> Any:
-        return _dataclass_replace(self, changes)
-
 
 def _decode_content_item(item: Any) -> Any:
     if not isinstance(item, str):
@@ -954,17 +758,16 @@ def _decode_content_item(item: Any) -> Any:
         return item
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpToolCallResult(_Model):
     """The outcome of one tool call; a tool failure is `ok == False` with `error` set."""
 
-    ref: Optional[str] = _f()
-    server_id: Optional[str] = _f()
-    tool_name: Optional[str] = _f()
-    status: Optional[str] = _f()
-    content: Optional[List[Any]] = _f(_plain_list)
-    error: Any = _f()
+    ref: Optional[str] = _field()
+    server_id: Optional[str] = _field()
+    tool_name: Optional[str] = _field()
+    status: Optional[str] = _field()
+    content: Optional[List[Any]] = _field(_only(list))
+    error: Any = _field()
 
     @property
     def ok(self) -> bool:
@@ -973,18 +776,16 @@ class McpToolCallResult(_Model):
     @property
     def decoded_content(self) -> Optional[List[Any]]:
         """Each content string JSON-decoded; plain text and non-strings pass through."""
-        content = self.content
-        if content is None:
+        if self.content is None:
             return None
-        return [_decode_content_item(item) for item in content]
+        return [_decode_content_item(item) for item in self.content]
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpExecuteResponse(_Model):
     """The answer of `mcp.execute` / `mcp.execute_many`: one result per call."""
 
-    results: List[McpToolCallResult] = _f(_list_of(McpToolCallResult, []), many=True)
+    results: List[McpToolCallResult] = _field(_list_of(McpToolCallResult, empty=[]), many=True)
 
     def model_dump_decoded_content(self) -> Dict[str, Any]:
         """to_dict() with each result's `content` replaced by its decoded content."""
@@ -998,129 +799,118 @@ class McpExecuteResponse(_Model):
         return payload
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpServer(_Model):
     """An MCP server the account can use."""
 
-    server_id: Optional[str] = _f()
-    name: Optional[str] = _f()
-    type: Optional[str] = _f()
-    status: Optional[str] = _f()
-    icon_url: Optional[str] = _f()
-    description: Optional[str] = _f()
-    gumloop_auth_url: Optional[str] = _f()
-    mcp_url: Optional[str] = _f()
-    tool_count: Optional[int] = _f()
-    allowed_tool_call_ids: Optional[List[str]] = _f(_plain_list)
+    server_id: Optional[str] = _field()
+    name: Optional[str] = _field()
+    type: Optional[str] = _field()
+    status: Optional[str] = _field()
+    icon_url: Optional[str] = _field()
+    description: Optional[str] = _field()
+    gumloop_auth_url: Optional[str] = _field()
+    mcp_url: Optional[str] = _field()
+    tool_count: Optional[int] = _field()
+    allowed_tool_call_ids: Optional[List[str]] = _field(_only(list))
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpServersResponse(_Model):
     """`mcp.list_servers()`."""
 
-    servers: List[McpServer] = _f(_list_of(McpServer, []), many=True)
+    servers: List[McpServer] = _field(_list_of(McpServer, empty=[]), many=True)
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpServerResponse(_Model):
     """`mcp.get_server()`."""
 
-    server: Optional[McpServer] = _f(_nested(McpServer))
+    server: Optional[McpServer] = _field(_object(McpServer))
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpServerAccount(_Model):
     """A connected account of an MCP server."""
 
-    id: Optional[str] = _f()
-    label: Optional[str] = _f()
-    is_default: Optional[bool] = _f()
-    in_use: Optional[bool] = _f()
+    id: Optional[str] = _field()
+    label: Optional[str] = _field()
+    is_default: Optional[bool] = _field()
+    in_use: Optional[bool] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpServerAccountsResponse(_Model):
     """`mcp.list_accounts()`."""
 
-    server_id: Optional[str] = _f()
-    accounts: List[McpServerAccount] = _f(_list_of(McpServerAccount, []), many=True)
+    server_id: Optional[str] = _field()
+    accounts: List[McpServerAccount] = _field(_list_of(McpServerAccount, empty=[]), many=True)
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpTool(_Model):
     """A tool of an MCP server."""
 
-    tool_call_id: Optional[str] = _f()
-    server_id: Optional[str] = _f()
-    server_type: Optional[str] = _f()
-    name: Optional[str] = _f()
-    description: Optional[str] = _f()
-    input_schema: Optional[Dict[str, Any]] = _f(_plain_dict)
-    server: Optional[Dict[str, Any]] = _f(_plain_dict)
+    tool_call_id: Optional[str] = _field()
+    server_id: Optional[str] = _field()
+    server_type: Optional[str] = _field()
+    name: Optional[str] = _field()
+    description: Optional[str] = _field()
+    input_schema: Optional[Dict[str, Any]] = _field(_only(dict))
+    server: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpToolsResponse(_Model):
     """`mcp.list_tools()`."""
 
-    tools: List[McpTool] = _f(_list_of(McpTool, []), many=True)
-    server_id: Optional[str] = _f()
-    status: Optional[str] = _f()
-    gumloop_auth_url: Optional[str] = _f()
+    tools: List[McpTool] = _field(_list_of(McpTool, empty=[]), many=True)
+    server_id: Optional[str] = _field()
+    status: Optional[str] = _field()
+    gumloop_auth_url: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpResource(_Model):
     """A resource an MCP server offers."""
 
-    uri: Optional[str] = _f()
-    name: Optional[str] = _f()
-    title: Optional[str] = _f()
-    description: Optional[str] = _f()
-    mime_type: Optional[str] = _f()
-    size: Optional[int] = _f()
-    server_id: Optional[str] = _f()
+    uri: Optional[str] = _field()
+    name: Optional[str] = _field()
+    title: Optional[str] = _field()
+    description: Optional[str] = _field()
+    mime_type: Optional[str] = _field()
+    size: Optional[int] = _field()
+    server_id: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpResourcesResponse(_Model):
     """`mcp.list_resources()`; pass `next_cursor` back as `cursor=` for the next page."""
 
-    resources: List[McpResource] = _f(_list_of(McpResource, []), many=True)
-    server_id: Optional[str] = _f()
-    status: Optional[str] = _f()
-    gumloop_auth_url: Optional[str] = _f()
-    next_cursor: Optional[str] = _f()
+    resources: List[McpResource] = _field(_list_of(McpResource, empty=[]), many=True)
+    server_id: Optional[str] = _field()
+    status: Optional[str] = _field()
+    gumloop_auth_url: Optional[str] = _field()
+    next_cursor: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpResourceContent(_Model):
     """One content item of a resource: `text`, or a base64 `blob`."""
 
-    uri: Optional[str] = _f()
-    mime_type: Optional[str] = _f()
-    text: Optional[str] = _f()
-    blob: Optional[str] = _f()
+    uri: Optional[str] = _field()
+    mime_type: Optional[str] = _field()
+    text: Optional[str] = _field()
+    blob: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpResourceReadResponse(_Model):
     """`mcp.get_resource()`; `.text` joins the text contents."""
 
-    server_id: Optional[str] = _f()
-    uri: Optional[str] = _f()
-    contents: List[McpResourceContent] = _f(_list_of(McpResourceContent, []), many=True)
+    server_id: Optional[str] = _field()
+    uri: Optional[str] = _field()
+    contents: List[McpResourceContent] = _field(_list_of(McpResourceContent, empty=[]), many=True)
 
     @property
     def text(self) -> Optional[str]:
@@ -1128,56 +918,51 @@ class McpResourceReadResponse(_Model):
         return "\n".join(parts) if parts else None
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpPromptArgument(_Model):
     """An argument a prompt template takes."""
 
-    name: Optional[str] = _f()
-    description: Optional[str] = _f()
-    required: Optional[bool] = _f()
+    name: Optional[str] = _field()
+    description: Optional[str] = _field()
+    required: Optional[bool] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpPrompt(_Model):
     """A prompt template of an MCP server."""
 
-    name: Optional[str] = _f()
-    description: Optional[str] = _f()
-    arguments: List[McpPromptArgument] = _f(_list_of(McpPromptArgument, []), many=True)
-    server_id: Optional[str] = _f()
+    name: Optional[str] = _field()
+    description: Optional[str] = _field()
+    arguments: List[McpPromptArgument] = _field(_list_of(McpPromptArgument, empty=[]), many=True)
+    server_id: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpPromptsResponse(_Model):
     """`mcp.list_prompts()`."""
 
-    prompts: List[McpPrompt] = _f(_list_of(McpPrompt, []), many=True)
-    server_id: Optional[str] = _f()
-    status: Optional[str] = _f()
-    gumloop_auth_url: Optional[str] = _f()
+    prompts: List[McpPrompt] = _field(_list_of(McpPrompt, empty=[]), many=True)
+    server_id: Optional[str] = _field()
+    status: Optional[str] = _field()
+    gumloop_auth_url: Optional[str] = _field()
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpPromptMessage(_Model):
     """One message of a rendered prompt; `content` is the MCP content object."""
 
-    role: Optional[str] = _f()
-    content: Dict[str, Any] = _f(lambda v: v if isinstance(v, dict) else {})
+    role: Optional[str] = _field()
+    content: Dict[str, Any] = dataclasses.field(default_factory=dict, metadata={"convert": lambda v: v if isinstance(v, dict) else {}})
 
 
-@_result
-@_dataclass(init=False, repr=False, eq=False)
+@dataclasses.dataclass(repr=False)
 class McpPromptResponse(_Model):
     """`mcp.get_prompt()`."""
 
-    server_id: Optional[str] = _f()
-    name: Optional[str] = _f()
-    description: Optional[str] = _f()
-    messages: List[McpPromptMessage] = _f(_list_of(McpPromptMessage, []), many=True)
+    server_id: Optional[str] = _field()
+    name: Optional[str] = _field()
+    description: Optional[str] = _field()
+    messages: List[McpPromptMessage] = _field(_list_of(McpPromptMessage, empty=[]), many=True)
 
 
 def _result_object(cls: Type[_M], body: Any, what: str) -> _M:
@@ -1194,7 +979,7 @@ def _result_object(cls: Type[_M], body: Any, what: str) -> _M:
 # (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
 # Lines are split on bytes (CR, LF, CRLF) and decoded afterwards, so a character split
 # across reads decodes whole and U+2028 inside JSON is not a line end. A line ending in
-# CR is complete at once; an LF that follows it in the next read is skipped.
+# CR is complete at once; an LF that starts the next input is its pair and is skipped.
 
 
 class ServerSentEvent:
@@ -1230,9 +1015,6 @@ class ServerSentEvent:
 
 
 _BOM = b"\xef\xbb\xbf"
-# Line-ending bytes as ints: `_CR in data` is a memchr, several times faster than `b"\r" in data`.
-_CR = 13
-_LF = 10
 
 
 class SSEDecoder:
@@ -1243,138 +1025,41 @@ class SSEDecoder:
         self._reset()
 
     def _reset(self) -> None:
-        self._tail: List[bytes] = []  # pieces of an unterminated line, joined once it ends
-        self._tail_size = 0
-        self._skip_lf = False  # the last feed ended in CR: an LF starting the next is its pair
-        self._at_start = True  # the BOM may only appear here
+        self._line = bytearray()  # an unterminated line, kept until its end arrives
+        self._skip_lf = False  # the last input ended in CR: an LF starting the next is its pair
+        self._first_line = True  # the BOM may only start the first line
         self._data: List[bytes] = []
-        self._size = 0
+        self._size = 0  # bytes in self._data
         self._event = ""
         self._last_id = ""  # persists across events, as WHATWG's last event ID buffer
         self._retry: Optional[int] = None
 
     def feed(self, chunk: bytes) -> List[ServerSentEvent]:
-        data = self._plain_data(chunk)
-        if data is not None:
-            last_id = self._last_id
-            return [ServerSentEvent("message", value, last_id) for value in data]
-        return self._feed_lines(chunk)
-
-    def _events_of(self, pieces: List[bytes]) -> List[ServerSentEvent]:
-        """feed() of each piece in turn."""
-        if len(pieces) == 1:
-            return self.feed(pieces[0])
-        feed = self.feed
-        return [event for piece in pieces for event in feed(piece)]
-
-    def _data_of(self, pieces: List[bytes]) -> List[str]:
-        """The data of the events these pieces complete: all a chat stream reads, without
-        event objects. A piece is usually one HTTP chunk holding one whole `data:` event."""
-        out: List[str] = []
-        idle = self._idle()
-        for piece in pieces:
-            # _plain_data's one-event case, inlined: this runs once per chunk.
-            if (
-                idle
-                and piece.find(b"\n") == len(piece) - 2  # one line, and then
-                and piece[-1] == _LF  # the blank line that ends the event
-                and piece.startswith(b"data: ")
-                and _CR not in piece
-            ):
-                if len(piece) - 8 > self._max:
-                    self._overflow()
-                out.append(piece[6:-2].decode("utf-8", "replace"))
-                continue
-            data = self._plain_data(piece)
-            if data is None:
-                data = [event.data for event in self._feed_lines(piece)]
-                idle = self._idle()
-            out += data
-        return out
-
-    def _idle(self) -> bool:
-        """Between events, with nothing carried over: a `data:` line starts a fresh event."""
-        return not (self._tail or self._data or self._skip_lf or self._at_start or self._event) and self._retry is None
-
-    def _plain_data(self, chunk: bytes) -> Optional[List[str]]:
-        """The data of the usual stream chunk, without the line loop: only `data: ...` lines,
-        each followed by a blank line, with LF endings and no other state pending. None for
-        anything else, which the line loop handles."""
-        if not (chunk.startswith(b"data: ") and chunk.endswith(b"\n\n") and _CR not in chunk and self._idle()):
-            return None
-        if chunk.find(b"\n") == len(chunk) - 2:
-            # One whole `data:` event: the usual HTTP chunk of a chat stream.
-            value = chunk[6:-2]
-            if len(value) > self._max:
-                self._overflow()
-            return [value.decode("utf-8", "replace")]
-        parts = chunk[:-2].split(b"\n\n")
-        for part in parts:
-            if not part.startswith(b"data: ") or _LF in part or len(part) - 6 > self._max:
-                return None  # other fields, several data lines, stray blank lines, too big
-        return [part[6:].decode("utf-8", "replace") for part in parts]
-
-    def _feed_lines(self, chunk: bytes) -> List[ServerSentEvent]:
-        """The general parser: WHATWG's rules line by line, across any split of the input."""
-        if self._at_start:
-            if self._tail:
-                chunk = self._tail.pop() + chunk
-            if len(chunk) < 3 and _BOM.startswith(chunk):
-                if chunk:
-                    self._tail.append(chunk)  # could still become a BOM
-                return []
-            self._at_start = False
-            if chunk.startswith(_BOM):
-                chunk = chunk[3:]
-        if self._skip_lf:
+        if self._skip_lf and chunk[:1] == b"\n":
             self._skip_lf = False
-            if chunk[:1] == b"\n":
-                chunk = chunk[1:]
+            chunk = chunk[1:]
         if not chunk:
-            return []
-        if _LF not in chunk and _CR not in chunk:
-            # Inside one long line (a big image): keep the pieces, join them once it ends.
-            self._tail.append(chunk)
-            self._tail_size += len(chunk)
-            self._check_size(self._tail_size)
-            return []
-        if self._tail:
-            self._tail.append(chunk)
-            chunk = b"".join(self._tail)
-            self._tail = []
-            self._tail_size = 0
-            plain = self._plain_data(chunk)
-            if plain is not None:
-                # A whole `data:` event that came in several reads: no line loop either.
-                last_id = self._last_id
-                return [ServerSentEvent("message", value, last_id) for value in plain]
-        lines = chunk.splitlines(True)
-        last = lines[-1]
-        last_byte = last[-1:]
-        if last_byte == b"\r":
-            self._skip_lf = True
-        elif last_byte != b"\n":
-            self._tail.append(lines.pop())
-            self._tail_size = len(last)
-            self._check_size(self._tail_size)
+            return []  # an empty input changes nothing, even between a CR and its LF
+        self._skip_lf = False
         events: List[ServerSentEvent] = []
-        for line in lines:
-            # The line without its ending (CRLF, LF or CR), sliced once: lines can be megabytes.
-            end = len(line) - (2 if line.endswith(b"\r\n") else 1)
-            if end == 0:
-                if self._data:
-                    events.append(self._dispatch())
-                else:
-                    self._event = ""
-                    self._retry = None
-            elif line.startswith(b"data:"):
-                value = line[6:end] if line[5:6] == b" " else line[5:end]
-                self._size += len(value)
-                if self._size > self._max:
-                    self._overflow()
-                self._data.append(value)
-            else:
-                self._field(line[:end])
+        if b"\n" not in chunk and b"\r" not in chunk:
+            self._line += chunk  # inside a long line (a big image): joined once it ends
+        else:
+            if self._line:
+                chunk = bytes(self._line) + chunk
+                self._line = bytearray()
+            lines = chunk.splitlines(True)
+            if lines[-1].endswith(b"\r"):
+                self._skip_lf = True
+            elif not lines[-1].endswith(b"\n"):
+                self._line += lines.pop()
+            for line in lines:
+                event = self._line_done(line[:-2] if line.endswith(b"\r\n") else line[:-1])
+                if event is not None:
+                    events.append(event)
+        # Refuse an endless line while it arrives; "data:" and its line end may still go.
+        if self._size + len(self._line) > self._max + 8:
+            self._overflow()
         return events
 
     def close(self) -> List[ServerSentEvent]:
@@ -1382,9 +1067,15 @@ class SSEDecoder:
         self._reset()
         return []
 
-    def _field(self, line: bytes) -> None:
+    def _line_done(self, line: bytes) -> Optional[ServerSentEvent]:
+        if self._first_line:
+            self._first_line = False
+            if line.startswith(_BOM):
+                line = line[3:]
+        if not line:
+            return self._dispatch()
         if line[:1] == b":":
-            return  # comment
+            return None  # a comment
         name, colon, value = line.partition(b":")
         if colon and value[:1] == b" ":
             value = value[1:]
@@ -1401,20 +1092,18 @@ class SSEDecoder:
         elif name == b"retry":
             if value.isdigit():  # bytes.isdigit() is ASCII digits only
                 self._retry = int(value)
+        return None
 
-    def _dispatch(self) -> ServerSentEvent:
-        parts = self._data
-        data = (parts[0] if len(parts) == 1 else b"\n".join(parts)).decode("utf-8", "replace")
-        event = ServerSentEvent(self._event or "message", data, self._last_id, self._retry)
+    def _dispatch(self) -> Optional[ServerSentEvent]:
+        event = None
+        if self._data:  # an event with no data line is not dispatched
+            data = b"\n".join(self._data).decode("utf-8", "replace")
+            event = ServerSentEvent(self._event or "message", data, self._last_id, self._retry)
         self._data = []
         self._size = 0
         self._event = ""
         self._retry = None
         return event
-
-    def _check_size(self, pending: int) -> None:
-        if self._size + pending > self._max + 8:  # "data: " and a line ending may still go
-            self._overflow()
 
     def _overflow(self) -> None:
         self._reset()
@@ -1432,14 +1121,20 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 ###############################################################################
 # Transport ###################################################################
 #
-# Connections are opened by http.client (TCP, TLS, CONNECT tunnels) and kept alive in a
-# per-client pool. On them, a request is written as one buffer and the answer's head and
-# body framing are parsed here, with http.client's limits: its per-header checks and
-# email-based header parser cost more than the rest of a call, and its read1() stops at
-# every chunk boundary. One place sends a request: `_Transport.send()` -> redirects ->
-# retries -> one exchange (with the free replay of a stale pooled connection). The
-# urllib.request opener is not used: it turns a redirected POST into a GET, forwards
-# credentials to other origins and never keeps a connection.
+# http.client does all HTTP/1.1 framing (status line, headers, chunked and length-framed
+# bodies); this section adds what an API client needs on top: a per-client pool of
+# keep-alive connections, retries, redirects, proxies and TLS. One place sends a request:
+# `_Transport.send()` -> redirects -> retries -> one exchange (with the free replay of a
+# stale pooled connection). The urllib.request opener is not used: it turns a redirected
+# POST into a GET, forwards credentials to other origins and never keeps a connection.
+#
+# A connection has one owner at a time. `_exchange` takes it from the pool (or opens
+# it) and either reads the whole answer and hands the connection to `release()`, or,
+# for a 2xx stream, hands it to the stream, which calls `release()` once when the body
+# ends. `release()` is the only way back into the pool.
+
+_OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
+
 
 class _Secret:
     """A credential that never shows itself in repr(), str() or logs."""
@@ -1477,167 +1172,55 @@ class _Request:
 
 
 class _Conn:
-    """A connected socket (opened by http.client: TLS, proxy tunnel) and its bookkeeping."""
-
-    __slots__ = ("http", "sock", "fp", "key", "last_used", "pid", "proxy_headers", "timeout")
+    """An open http.client connection (TCP, TLS, proxy tunnel) and its bookkeeping."""
 
     def __init__(
-        self, http_conn: "http.client.HTTPConnection", key: _OriginKey, proxy_headers: Optional[Dict[str, str]] = None
+        self,
+        http_conn: "http.client.HTTPConnection",
+        key: _OriginKey,
+        proxy_name: Optional[str],
+        proxy_headers: Optional[Dict[str, str]],
     ) -> None:
         self.http = http_conn
-        self.sock: Any = http_conn.sock
-        self.fp: Any = self.sock.makefile("rb")  # one buffered reader for every response on it
+        self.sock: Any = http_conn.sock  # kept: http.client forgets it once a response says "close"
         self.key = key
-        self.proxy_headers = proxy_headers  # for plain-HTTP requests sent through a proxy
+        self.proxy_name = proxy_name  # "host:port" of the proxy, for messages
+        self.proxy_headers = proxy_headers  # plain HTTP through a proxy: absolute-form targets, these headers
         self.last_used = _monotonic()
         self.pid = os.getpid()
-        self.timeout = http_conn.timeout
 
-    def set_timeout(self, timeout: Optional[float]) -> None:
-        if timeout != self.timeout:  # settimeout() costs system calls
-            self.sock.settimeout(timeout)
-            self.timeout = timeout
+    def settimeout(self, timeout: Optional[float]) -> None:
+        self.sock.settimeout(timeout)
 
     def close(self) -> None:
-        self.fp.close()  # first: the socket's file descriptor stays open while a reader exists
         self.http.close()
+        self.sock.close()
 
     def shutdown(self) -> None:
         """Close now, waking any thread blocked reading this socket."""
-        try:
-            import socket
+        import socket
 
+        try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self.close()
 
 
-class _ProtocolError(ValueError):
-    """The answer is not well-formed HTTP/1.1."""
-
-
-class _NoResponse(ConnectionResetError):
-    """The connection closed before a single byte of the response arrived."""
-
-
-class _Response:
-    """A response's status and headers; the body is still to be read from the connection."""
-
-    __slots__ = ("status", "headers", "length", "chunked", "will_close", "complete")
-
-    def __init__(self, status: int, headers: _Headers, length: Optional[int], chunked: bool, will_close: bool) -> None:
-        self.status = status
-        self.headers = headers
-        self.length = length  # body bytes still to read; None: chunked, or until the connection closes
-        self.chunked = chunked
-        self.will_close = will_close
-        self.complete = length == 0  # the body was read to its end
-
-
-def _request_head(method: str, target: str, host: str, headers: Mapping[str, str], body: Optional[bytes]) -> bytes:
-    """The request line and headers, as one buffer (sent with the body in one write)."""
-    lines = ["%s %s HTTP/1.1" % (method, target), "Host: " + host, "Accept-Encoding: identity"]
-    lines.extend("%s: %s" % item for item in headers.items())
-    if body is not None or method in ("POST", "PUT", "PATCH"):
-        lines.append("Content-Length: %d" % (len(body) if body else 0))
-    head = "\r\n".join(lines)
-    if head.count("\n") != len(lines) - 1 or head.count("\r") != len(lines) - 1:
-        raise ValueError("a request header contains a line break")  # header injection
-    return (head + "\r\n\r\n").encode("latin-1")
-
-
-def _read_head(fp: Any, method: str) -> _Response:
-    """Parse the status line and headers (interim 1xx answers skipped)."""
-    readline = fp.readline
-    while True:
-        line = readline(_MAX_LINE + 1)
-        if not line:
-            raise _NoResponse("the server closed the connection without answering")
-        version, _, rest = line.partition(b" ")
-        code = rest[:3]
-        if len(line) > _MAX_LINE or not version.startswith(b"HTTP/") or not code.isdigit() or rest[3:4].strip():
-            raise _ProtocolError("malformed status line")
-        status = int(code)
-        fields: List[Tuple[str, str]] = []
-        while True:
-            line = readline(_MAX_LINE + 1)
-            if line == b"\r\n" or line == b"\n":
-                break
-            if not line:
-                raise ConnectionError("connection closed inside the response headers")
-            if len(line) > _MAX_LINE or len(fields) >= _MAX_HEADERS:
-                raise _ProtocolError("response headers too long")
-            if line[:1] in (b" ", b"\t") and fields:  # obsolete line folding
-                name, value = fields[-1]
-                fields[-1] = (name, value + " " + line.strip().decode("latin-1"))
-                continue
-            name_b, colon, value_b = line.partition(b":")
-            if not colon:
-                raise _ProtocolError("malformed header line")
-            fields.append((name_b.strip().decode("latin-1"), value_b.strip().decode("latin-1")))
-        if status >= 200 or status == 101:
-            break  # else 100 Continue, 103 Early Hints: the real answer follows
-    headers = _Headers(fields)
-    connection = headers.get("connection", "").lower()
-    will_close = "close" in connection or (version == b"HTTP/1.0" and "keep-alive" not in connection)
-    length: Optional[int] = None
-    chunked = False
-    if method == "HEAD" or status in (204, 304) or status < 200:
-        length = 0
-    elif "chunked" in headers.get("transfer-encoding", "").lower():
-        chunked = True
-    elif "content-length" in headers:
-        values = {v.strip() for v in headers["content-length"].split(",")}
-        if len(values) != 1 or not next(iter(values)).isdigit():
-            raise _ProtocolError("bad Content-Length")
-        length = int(values.pop())
-    else:
-        will_close = True  # the body ends when the connection does
-    return _Response(status, headers, length, chunked, will_close)
-
-
-def _read_body(fp: Any, response: _Response, limit: Optional[int] = None) -> bytes:
-    """The body (at most `limit` bytes); marks the response complete when it was all read."""
-    if response.chunked:
-        body = _ChunkedBody(fp)
-        parts: List[bytes] = []
-        total = 0
-        while not body.done and (limit is None or total <= limit):
-            for piece in body.read(_READ_SIZE):
-                parts.append(piece)
-                total += len(piece)
-        response.complete = body.done and body.clean
-        data = b"".join(parts)
-        return data if limit is None else data[:limit]
-    if response.length is not None:
-        want = response.length if limit is None else min(response.length, limit)
-        data = fp.read(want) if want else b""
-        if len(data) < want:
-            raise ConnectionError("connection closed %d bytes before the end of the response" % (want - len(data)))
-        response.length -= want
-        response.complete = response.length == 0
-        return data
-    return fp.read() if limit is None else fp.read(limit)  # type: ignore[no-any-return]
-
-
 class _Answer:
-    """A response whose headers are in; `body` is read unless it is a stream."""
+    """A response whose headers are in. `body` is read unless this is a 2xx stream, which
+    then owns `conn` and `response` until it releases them."""
 
-    __slots__ = ("status", "response", "conn", "body")
-
-    def __init__(self, status: int, response: _Response, conn: _Conn, body: Optional[bytes]) -> None:
-        self.status = status
-        self.response = response
+    def __init__(
+        self, conn: _Conn, response: "http.client.HTTPResponse", length: Optional[int], reusable: bool
+    ) -> None:
         self.conn = conn
-        self.body = body
-
-    def header(self, name: str) -> Optional[str]:
-        value: Optional[str] = self.response.headers.get(name)
-        return value
-
-    def headers(self) -> _Headers:
-        return self.response.headers
+        self.response = response
+        self.status: int = response.status
+        self.headers = _Headers(response.getheaders())
+        self.length = length  # body bytes to come; None: chunked, or until the connection closes
+        self.reusable = reusable  # framing unambiguous: the connection may serve another request
+        self.body = b""
 
 
 class _Failure(Exception):
@@ -1655,18 +1238,22 @@ class _Failure(Exception):
 
 
 def _connection_error(cause: BaseException, req: _Request) -> APIConnectionError:
+    """The one place a network or framing failure (socket, ssl, http.client) becomes our error."""
+    import http.client
     import socket
+    import ssl
 
-    target = urlsplit(req.url).netloc
+    target = urlsplit(req.url).netloc.rpartition("@")[2]
     if isinstance(cause, socket.timeout):
         return APITimeoutError("Request to %s timed out after %s s" % (target, req.timeout))
-    if type(cause).__name__ == "SSLCertVerificationError":
-        message = (
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return APIConnectionError(
             "TLS certificate verification failed for %s: %s. Point SSL_CERT_FILE at your CA bundle "
-            "or pass ssl_context= to the client." % (target, getattr(cause, "verify_message", None) or cause)
+            "or pass ssl_context= to the client." % (target, cause.verify_message or cause)
         )
-        return APIConnectionError(message)
     detail = str(cause) or type(cause).__name__
+    if isinstance(cause, http.client.HTTPException):
+        detail = "%s: %s" % (type(cause).__name__, detail)
     return APIConnectionError(_redact("Connection error with %s: %s" % (target, detail), req.secrets))
 
 
@@ -1674,7 +1261,7 @@ class _Pool:
     """Idle keep-alive connections per origin; shared by threads, forgotten after fork."""
 
     def __init__(self) -> None:
-        self._lock = _new_lock()
+        self._lock = threading.Lock()
         self._idle: Dict[_OriginKey, List[_Conn]] = {}
         self._pid = os.getpid()
 
@@ -1682,14 +1269,13 @@ class _Pool:
         with self._lock:
             if self._pid != os.getpid():
                 # A forked child must not talk on its parent's sockets: forget them
-                # without closing (closing would not affect the parent, but a TLS
-                # shutdown could).
+                # without closing (a TLS shutdown would disturb the parent's session).
                 self._idle = {}
                 self._pid = os.getpid()
             idle = self._idle.get(key)
             while idle:
                 conn = idle.pop()
-                if _monotonic() - conn.last_used < _POOL_MAX_IDLE_AGE and not _is_dropped(conn):
+                if _monotonic() - conn.last_used < _POOL_MAX_IDLE_AGE and not _readable(conn.sock):
                     return conn
                 conn.close()
         return None
@@ -1712,9 +1298,9 @@ class _Pool:
                 conn.close()
 
 
-def _is_dropped(conn: _Conn) -> bool:
-    """An idle socket that is readable was closed by the server (or sent junk)."""
-    sock = conn.sock
+def _readable(sock: Any) -> bool:
+    """An idle socket with something to read was closed by the server, or holds bytes no
+    request asked for: either way it must not carry another request."""
     import select
 
     try:
@@ -1731,24 +1317,78 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
     """The proxy URL for a request, or None: `proxy=""` none, a URL that, None the environment."""
     if proxy is not None:
         return proxy or None
-    environ = os.environ
-    if not any(name in environ for name in _PROXY_VARIABLES):
+    if not any(name in os.environ for name in _PROXY_VARIABLES):
         return None  # keep urllib.request unimported
     import urllib.request
 
-    getproxies_environment = urllib.request.getproxies_environment
-    proxy_bypass_environment = getattr(urllib.request, "proxy_bypass_environment")  # untyped in typeshed
-
-    proxies = getproxies_environment()
-    found = proxies.get(url_parts.scheme)
+    proxies = urllib.request.getproxies_environment()
+    found = proxies.get(url_parts.scheme) or proxies.get("all")
     if not found:
         return None
     host = url_parts.hostname or ""
     if url_parts.port:
         host = "%s:%d" % (host, url_parts.port)
-    if proxy_bypass_environment(host, proxies):
+    if urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
         return None
     return found
+
+
+def _body_length(response: "http.client.HTTPResponse", method: str) -> Optional[int]:
+    """Body bytes to come: 0 for none, None for chunked or until close; ValueError when
+    the head is malformed in a way http.client lets pass.
+
+    http.client reads a Content-Length it cannot parse (negative, not a number, two
+    different values) as "until the connection closes"; RFC 9112 section 6.3 says such a
+    response is unrecoverable, so it is refused here.
+    """
+    from email.errors import FirstHeaderLineIsContinuationDefect, MissingHeaderBodySeparatorDefect
+
+    # A head line that is not a header: the parser took it and all after it for the body.
+    if any(isinstance(d, (MissingHeaderBodySeparatorDefect, FirstHeaderLineIsContinuationDefect)) for d in response.msg.defects):
+        raise ValueError("malformed response headers")
+    if method == "HEAD" or response.status in (204, 304):
+        return 0
+    encoding = response.getheader("transfer-encoding")
+    if encoding is not None and encoding.lower() == "chunked":
+        return None
+    values = response.msg.get_all("content-length") or []
+    if not values:
+        return None
+    if len(set(values)) != 1 or not (values[0].isascii() and values[0].isdigit()):
+        raise ValueError("bad Content-Length: %s" % ", ".join(values)[:100])
+    return int(values[0])
+
+
+def _read_body(response: "http.client.HTTPResponse", length: Optional[int], limit: Optional[int]) -> bytes:
+    """The body, in bounded reads (never one buffer as large as a header claims); at most
+    a little over `limit` bytes when a limit is given."""
+    parts: List[bytes] = []
+    total = 0
+    while limit is None or total <= limit:
+        piece = response.read(_READ_SIZE)
+        if not piece:
+            if length is not None and total < length:
+                raise ConnectionError("connection closed %d bytes before the end of the response" % (length - total))
+            break
+        parts.append(piece)
+        total += len(piece)
+    body = b"".join(parts)
+    return body if limit is None else body[:limit]
+
+
+def _request_target(parts: Any) -> str:
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    if not (target.isascii() and target.isprintable()) or " " in target:
+        target = quote(target, safe="/%:@!$&'()*+,;=-._~?")
+    return target
+
+
+def _check_headers(headers: Mapping[str, str]) -> None:
+    for name, value in headers.items():
+        if any(c in str(name) + str(value) for c in "\r\n\0"):
+            raise ValueError("header %r contains a line break" % (name,))  # header injection
 
 
 class _Transport:
@@ -1764,11 +1404,10 @@ class _Transport:
         self.max_retries = max_retries
         self.proxy = proxy
         self._ssl_context = ssl_context
-        self._ssl_lock = _new_lock()
+        self._lock = threading.Lock()
         self._pool = _Pool()
-        # (scheme, netloc) -> pool key, proxy included. The proxy is looked up once per
-        # client and host (as httpx does): reading six environment variables on every
-        # request costs more than the request's JSON.
+        # (scheme, netloc) -> pool key, proxy included: the environment is read once per
+        # client and host (as httpx does), not on every request.
         self._routes: Dict[Tuple[str, str], _OriginKey] = {}
 
     def close(self) -> None:
@@ -1782,27 +1421,21 @@ class _Transport:
 
     def send(self, req: _Request, *, stream: bool = False) -> _Answer:
         """The 2xx answer, after redirects and retries; anything else raises its APIStatusError."""
-        answer = self._follow_redirects(req, stream)
-        if answer.status >= 300:
-            raise _status_error(answer.status, answer.headers(), answer.body or b"", req.secrets)
-        return answer
-
-    def _follow_redirects(self, req: _Request, stream: bool) -> _Answer:
+        _check_headers(req.headers)
         original = urlsplit(req.url)
         for _ in range(_MAX_REDIRECTS + 1):
             answer = self._send_with_retries(req, stream)
-            location = answer.header("location")
+            location = answer.headers.get("location")
             if answer.status not in _REDIRECT_STATUSES or not location:
-                return answer
-            if answer.status != 307 and answer.status != 308 and req.method != "GET" and req.method != "HEAD":
-                return answer  # never silently turn a POST into a GET
-            self.release(answer.conn, answer.response)
+                break
+            if answer.status not in (307, 308) and req.method not in ("GET", "HEAD"):
+                break  # never silently turn a POST into a GET
             req = self._redirected(req, original, location)
-        return answer  # the sixth redirect: raised by send()
+        if answer.status >= 300:  # also the sixth redirect
+            raise _status_error(answer.status, answer.headers, answer.body, req.secrets)
+        return answer
 
     def _redirected(self, req: _Request, original: Any, location: str) -> _Request:
-        from urllib.parse import urljoin
-
         url = urljoin(req.url, location)
         new = urlsplit(url)
         headers = dict(req.headers)
@@ -1811,9 +1444,7 @@ class _Transport:
             for name in list(headers):
                 if name.lower() in ("authorization", "x-auth-key", "cookie"):
                     del headers[name]
-        log = _logger()
-        if log:
-            log.debug("redirect %s -> %s", req.method, new.path)
+        _log.debug("redirect %s -> %s", req.method, new.path)
         return _Request(req.method, url, headers, req.body, req.timeout, req.secrets)
 
     def _send_with_retries(self, req: _Request, stream: bool) -> _Answer:
@@ -1824,29 +1455,23 @@ class _Transport:
             except _Failure as failure:
                 if attempt < self.max_retries and _may_retry_failure(req.method, failure):
                     delay = _backoff(attempt)
-                    log = _logger()
-                    if log:
-                        log.debug(
-                            "retrying %s %s after %s (attempt %d, wait %.2fs)",
-                            req.method, _log_path(req.url), type(failure.cause).__name__, attempt + 1, delay,
-                        )
+                    _log.debug(
+                        "retrying %s %s after %s (attempt %d, wait %.2fs)",
+                        req.method, _log_path(req.url), type(failure.cause).__name__, attempt + 1, delay,
+                    )
                     _sleep(delay)
                     attempt += 1
                     continue
                 raise _connection_error(failure.cause, req) from None
-            log = _logger()
-            if log:
-                log.debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
+            _log.debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
             if attempt < self.max_retries and _may_retry_status(req.method, answer.status):
-                wait = _retry_after(answer.header("retry-after"), time.time())
+                wait = _retry_after(answer.headers.get("retry-after"), time.time())
                 if wait is None or wait <= _MAX_RETRY_AFTER:
                     delay = _backoff(attempt) if wait is None else wait
-                    self.release(answer.conn, answer.response)
-                    if log:
-                        log.debug(
-                            "retrying %s %s after HTTP %d (attempt %d, wait %.2fs)",
-                            req.method, _log_path(req.url), answer.status, attempt + 1, delay,
-                        )
+                    _log.debug(
+                        "retrying %s %s after HTTP %d (attempt %d, wait %.2fs)",
+                        req.method, _log_path(req.url), answer.status, attempt + 1, delay,
+                    )
                     _sleep(delay)
                     attempt += 1
                     continue
@@ -1856,67 +1481,68 @@ class _Transport:
 
     def _exchange(self, req: _Request, stream: bool) -> _Answer:
         parts = urlsplit(req.url)
-        key = self._routes.get((parts.scheme, parts.netloc))
-        if key is None:
-            key = self._route(parts, req.url)
+        key = self._route(parts, req.url)
         conn = self._pool.take(key)
         if conn is not None:
             try:
-                return self._roundtrip(conn, req, parts, stream)
+                return self._roundtrip(conn, req, parts, stream, reused=True)
             except _Failure as failure:
                 if not failure.stale:
                     raise
-                # The server closed this idle connection before reading our request:
-                # it cannot have acted, so one replay on a fresh socket is safe for
-                # any method, and is not counted as a retry.
-                log = _logger()
-                if log:
-                    log.debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
-        conn = self._open(key, req.timeout)
-        return self._roundtrip(conn, req, parts, stream, fresh=True)
+                # The server closed this idle connection before reading our request: it
+                # cannot have acted, so one replay on a fresh socket is safe for any
+                # method, and is not counted as a retry.
+                _log.debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
+        conn = self._connect(key, req.timeout)
+        return self._roundtrip(conn, req, parts, stream, reused=False)
 
     def _route(self, parts: Any, url: str) -> _OriginKey:
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise GumloopError("unsupported URL %r: only http and https" % _log_path(url))
-        key = (parts.scheme, parts.hostname, _port(parts), _proxy_for(parts, self.proxy))
-        self._routes[parts.scheme, parts.netloc] = key
+        key = self._routes.get((parts.scheme, parts.netloc))
+        if key is None:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise GumloopError("unsupported URL %r: only http and https" % _log_path(url))
+            key = (parts.scheme, parts.hostname, _port(parts), _proxy_for(parts, self.proxy))
+            self._routes[parts.scheme, parts.netloc] = key
         return key
 
-    def _open(self, key: _OriginKey, timeout: Optional[float]) -> _Conn:
+    def _connect(self, key: _OriginKey, timeout: Optional[float]) -> _Conn:
         import http.client
 
         scheme, host, port, proxy = key
-        target_host, target_port = host, port
-        tunnel_headers: Dict[str, str] = {}
+        connect_to, proxy_name, proxy_headers = (host, port), None, {}
         if proxy:
-            pparts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
-            target_host, target_port = pparts.hostname or "", pparts.port or 8080
-            if pparts.username is not None:
-                from urllib.parse import unquote
+            proxy_parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+            connect_to = (proxy_parts.hostname or "", proxy_parts.port or 8080)
+            proxy_name = "%s:%d" % connect_to
+            if proxy_parts.username is not None:
                 import base64
+                from urllib.parse import unquote
 
-                userpass = "%s:%s" % (unquote(pparts.username), unquote(pparts.password or ""))
-                tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(userpass.encode()).decode()
+                userpass = "%s:%s" % (unquote(proxy_parts.username), unquote(proxy_parts.password or ""))
+                proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(userpass.encode()).decode()
         http_conn: http.client.HTTPConnection
         if scheme == "https":
-            http_conn = http.client.HTTPSConnection(target_host, target_port, timeout=timeout, context=self._ssl())
+            http_conn = http.client.HTTPSConnection(*connect_to, timeout=timeout, context=self._ssl())
             if proxy:
-                http_conn.set_tunnel(host, port, headers=tunnel_headers or None)
+                # An IPv6 literal keeps its brackets: every http.client writes "CONNECT [::1]:443" then.
+                http_conn.set_tunnel("[%s]" % host if ":" in host else host, port, headers=proxy_headers)
         else:
-            http_conn = http.client.HTTPConnection(target_host, target_port, timeout=timeout)
+            http_conn = http.client.HTTPConnection(*connect_to, timeout=timeout)
         try:
             http_conn.connect()
-            # Older http.client leaves Nagle on: a write must never wait for a delayed ACK.
-            import socket
-
-            http_conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, http.client.HTTPException) as exc:
             http_conn.close()
+            # http.client reports a refused CONNECT as OSError("Tunnel connection failed:
+            # <status> <reason>"): the proxy answered, not the API, and trying again will
+            # not change its mind.
+            if proxy_name and str(exc).startswith("Tunnel connection failed"):
+                status = str(exc).partition(":")[2].strip()
+                raise APIConnectionError("proxy %s refused the tunnel to %s:%d: %s" % (proxy_name, host, port, status)) from None
             raise _Failure(exc, _Failure.CONNECT) from None
-        return _Conn(http_conn, key, tunnel_headers if (proxy and scheme == "http") else None)
+        return _Conn(http_conn, key, proxy_name, proxy_headers if proxy and scheme == "http" else None)
 
     def _ssl(self) -> "ssl.SSLContext":
-        with self._ssl_lock:
+        with self._lock:
             if self._ssl_context is None:
                 import ssl
 
@@ -1925,62 +1551,60 @@ class _Transport:
                 self._ssl_context = ssl.create_default_context()
             return self._ssl_context
 
-    def _roundtrip(self, conn: _Conn, req: _Request, parts: Any, stream: bool, fresh: bool = False) -> _Answer:
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        if not (target.isascii() and target.isprintable()) or " " in target:
-            target = quote(target, safe="/%:@!$&'()*+,;=-._~?")
-        host = parts.netloc.rpartition("@")[2]
+    def _roundtrip(self, conn: _Conn, req: _Request, parts: Any, stream: bool, *, reused: bool) -> _Answer:
+        import http.client
+        import socket
+
+        target = _request_target(parts)
         headers = req.headers
-        if conn.key[3] and parts.scheme == "http":
-            target = "http://%s%s" % (host, target)  # absolute form for a proxy
-            if conn.proxy_headers:
-                headers = dict(headers, **conn.proxy_headers)
+        if conn.proxy_headers is not None:
+            target = "%s://%s%s" % (parts.scheme, parts.netloc.rpartition("@")[2], target)
+            headers = dict(headers, **conn.proxy_headers)
+        conn.settimeout(req.timeout)
         try:
-            data = _request_head(req.method, target, host, headers, req.body)
-        except ValueError:
-            self._pool.give(conn)
-            raise
-        if req.body:
-            data += req.body
-        conn.set_timeout(req.timeout)
-        try:
-            conn.sock.sendall(data)
-        except OSError as exc:
+            conn.http.request(req.method, target, body=req.body, headers=headers)
+        except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise _Failure(exc, _Failure.SEND, stale=not fresh and not isinstance(exc, _timeout_type())) from None
+            raise _Failure(exc, _Failure.SEND, stale=reused and not isinstance(exc, socket.timeout)) from None
         try:
-            response = _read_head(conn.fp, req.method)
-        except (OSError, ValueError) as exc:
+            response = conn.http.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            # _NoResponse (a ConnectionResetError) means not one response byte came.
-            stale = not fresh and isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError))
+            # RemoteDisconnected (a ConnectionResetError): not one byte of an answer came.
+            stale = reused and isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError))
             raise _Failure(exc, _Failure.RESPONSE, stale=stale) from None
-        status = response.status
-        answer = _Answer(status, response, conn, None)
-        if stream and status < 300:
-            return answer
         try:
-            answer.body = _read_body(conn.fp, response, None if status < 300 else _MAX_ERROR_BODY)
-        except (OSError, ValueError) as exc:
+            length = _body_length(response, req.method)
+        except ValueError as exc:
+            response.close()
             conn.close()
             raise _Failure(exc, _Failure.RESPONSE) from None
-        self.release(conn, response)
+        # Both framings at once: which one the server meant is unknown, so the connection
+        # serves no other request (the body is read as chunked, as RFC 9112 says).
+        ambiguous = length is None and response.getheader("content-length") is not None
+        answer = _Answer(conn, response, length, reusable=not ambiguous)
+        if answer.status == 407 and conn.proxy_headers is not None:
+            self.release(conn, response, reusable=False)
+            raise APIConnectionError("proxy %s refused the request: 407 %s" % (conn.proxy_name, response.reason))
+        if stream and answer.status < 300:
+            return answer  # the stream owns the connection now
+        try:
+            answer.body = _read_body(response, length, None if answer.status < 300 else _MAX_ERROR_BODY)
+        except (OSError, http.client.HTTPException) as exc:
+            self.release(conn, response, reusable=False)
+            raise _Failure(exc, _Failure.RESPONSE) from None
+        self.release(conn, response, reusable=answer.reusable and response.isclosed())
         return answer
 
-    def release(self, conn: _Conn, response: _Response) -> None:
-        """Pool the connection if its response was read to the end and it may stay open."""
-        if response.complete and not response.will_close:
+    def release(self, conn: _Conn, response: "http.client.HTTPResponse", *, reusable: bool) -> None:
+        """Where a connection goes after its response: back to the pool when the response
+        was read to its end, the server keeps the connection open and no byte follows;
+        else closed. Called once per connection and response."""
+        response.close()
+        if reusable and conn.http.sock is not None and not _readable(conn.sock):
             self._pool.give(conn)
         else:
             conn.close()
-
-
-def _timeout_type() -> Type[BaseException]:
-    import socket
-
-    return socket.timeout
 
 
 def _port(parts: Any) -> int:
@@ -2046,224 +1670,83 @@ def _backoff(attempt: int) -> float:
 # Streams #####################################################################
 
 
-class _ChunkedBody:
-    """HTTP/1.1 chunked transfer decoding, straight from the connection's buffered reader.
-
-    http.client's read1() stops at every chunk boundary, so a server that flushes per
-    event costs one Python round trip per event. This returns the payload of every chunk
-    that one read brought in, and never waits for more once it has some.
-    """
-
-    __slots__ = ("_fp", "_framing", "_left", "_crlf", "_error", "done", "clean")
-
-    def __init__(self, fp: Any) -> None:
-        self._fp = fp  # the response's io.BufferedReader
-        self._framing = b""  # an incomplete size line or trailer kept for the next read
-        self._left = 0  # payload bytes still to come in the current chunk
-        self._crlf = False  # the CRLF after a chunk's payload is still due
-        self._error: Optional[Exception] = None  # bad framing met after payload: raised next read
-        self.done = False  # the last chunk and its trailer were read
-        self.clean = True  # nothing followed the end: the connection can be reused
-
-    def read(self, size: int) -> List[bytes]:
-        """Payload pieces (one per chunk, or part of one); [] only after the last chunk."""
-        while not self.done:
-            if self._error is not None:
-                raise self._error
-            data = self._fp.read1(size)
-            if not data:
-                raise ConnectionError("connection closed inside a chunked response")
-            pieces: List[bytes] = []
-            try:
-                self._parse(self._framing + data if self._framing else data, pieces)
-            except (ValueError, ConnectionError) as exc:
-                if not pieces:
-                    raise
-                self._error = exc  # hand out the payload that came before it first
-            if pieces:
-                return pieces
-        return []
-
-    def _parse(self, buf: bytes, pieces: List[bytes]) -> None:
-        pos = 0
-        end = len(buf)
-        self._framing = b""
-        while pos < end:
-            if self._left:
-                piece = buf[pos : pos + self._left] if pos or end - pos > self._left else buf
-                pieces.append(piece)
-                self._left -= len(piece)
-                pos += len(piece)
-                if self._left:
-                    break
-                self._crlf = True
-            elif self._crlf:
-                if end - pos < 2:
-                    self._framing = buf[pos:]
-                    break
-                if buf[pos : pos + 2] != b"\r\n":
-                    raise ValueError("malformed chunked encoding: no CRLF after a chunk")
-                pos += 2
-                self._crlf = False
-            else:
-                line_end = buf.find(b"\r\n", pos)
-                if line_end < 0:
-                    if end - pos > 4096:
-                        raise ValueError("malformed chunked encoding: size line too long")
-                    self._framing = buf[pos:]
-                    break
-                try:
-                    size = int(buf[pos:line_end], 16)  # the usual size line: hex digits alone
-                except ValueError:
-                    size = -1
-                if size < 0:
-                    size = _chunk_size(buf[pos:line_end])  # extensions, or malformed
-                pos = line_end + 2
-                if size == 0:
-                    self._trailer(buf, pos)
-                    return
-                stop = pos + size
-                if stop + 2 <= end:
-                    # The whole chunk and its CRLF are here (the usual case): take it at once.
-                    pieces.append(buf[pos:stop])
-                    if buf[stop : stop + 2] != b"\r\n":
-                        raise ValueError("malformed chunked encoding: no CRLF after a chunk")
-                    pos = stop + 2
-                else:
-                    self._left = size
-
-    def _trailer(self, buf: bytes, pos: int) -> None:
-        """After the last chunk: trailer lines up to a blank line (usually just CRLF)."""
-        while True:
-            line_end = buf.find(b"\r\n", pos)
-            if line_end < 0:
-                # Rare: the trailer is split across reads; finish it with blocking reads.
-                rest = buf[pos:] + self._fp.readline(65537)
-                if not rest.endswith(b"\n"):
-                    raise ConnectionError("connection closed inside a chunked response")
-                buf, pos = rest, 0
-                continue
-            if line_end == pos:
-                self.done = True
-                self.clean = line_end + 2 == len(buf)  # else: bytes after the end, do not reuse
-                return
-            pos = line_end + 2
-
-
-def _chunk_size(line: bytes) -> int:
-    """The size on a chunk's size line that has more than hex digits: `;extensions`, spaces."""
-    try:
-        size = int(line.split(b";", 1)[0].strip(), 16)
-    except ValueError:
-        raise ValueError("malformed chunked encoding: bad chunk size") from None
-    if size < 0:
-        raise ValueError("malformed chunked encoding: negative chunk size")
-    return size
-
-
-class _SSEResponse:
-    """An open SSE response: one read at a time (no read-ahead); releases its socket."""
-
-    _data_only: bool  # decode to each event's data (Stream) rather than to events
+class _EventSource:
+    """An open SSE response: one read at a time (`read1`, so no read-ahead), events decoded
+    as they complete. It owns its connection from the first byte until the body ends
+    (the connection goes back to the pool) or `close()` (the socket is shut down)."""
 
     def __init__(self, transport: _Transport, answer: _Answer, req: _Request) -> None:
         self._transport = transport
         self._req = req
-        self._response = answer.response
         self._conn = answer.conn
-        self._secrets = req.secrets
-        self._body = _ChunkedBody(answer.conn.fp) if answer.response.chunked else None
-        self._decoder = decoder = SSEDecoder()
-        self._decode: Callable[[List[bytes]], List[Any]] = decoder._data_of if self._data_only else decoder._events_of
-        self._pending: List[Any] = []  # what the last read decoded: events, or their data
-        self._pos = 0
+        self._response = answer.response
+        self._left = answer.length  # body bytes still to come; None: chunked, or until close
+        self._reusable = answer.reusable
+        self._decoder = SSEDecoder()
+        self._events: "deque[ServerSentEvent]" = deque()
         self._closed = False
-        timeout = req.timeout
-        self._deadline = None if timeout is None else _monotonic() + timeout
-        self._lock = _new_lock()
+        self._lock = threading.Lock()
+        self._deadline = None if req.timeout is None else _monotonic() + req.timeout
 
-    def _next(self) -> Any:
-        """The next event (its data only, for a Stream), or None at the clean end of the body."""
-        while self._pos >= len(self._pending):
+    def _next_event(self) -> Optional[ServerSentEvent]:
+        """The next event, or None once the body has ended (or the stream was closed)."""
+        while not self._events:
             if self._closed:
                 return None
-            pieces = self._read()
-            if not pieces:
-                self._end_of_body()
+            data = self._read()
+            if not data:
+                self._release()
                 return None
-            # One piece per HTTP chunk, which is usually one whole event: fed one by one
-            # they take the decoder's fast path; joined, the last one is often cut short.
-            self._pending = self._decode(pieces)
-            self._pos = 0
-        item = self._pending[self._pos]
-        self._pos += 1
-        return item
+            try:
+                self._events.extend(self._decoder.feed(data))
+            except GumloopError:
+                self.close()
+                raise
+        return self._events.popleft()
 
-    def _read(self) -> List[bytes]:
-        """What one read brought in, as payload pieces; [] at the clean end of the body."""
-        deadline = self._deadline
-        if deadline is not None:
-            remaining = deadline - _monotonic()
+    def _read(self) -> bytes:
+        """What one read brought in; b"" at the clean end of the body."""
+        if self._deadline is not None:
+            remaining = self._deadline - _monotonic()
             if remaining <= 0:
-                self._fail(_timeout_type()("stream_timeout reached"))
-            # Keep-alive comments must not extend the total deadline; adjusting the
-            # socket timeout only when it is far off keeps syscalls off the hot path.
-            current = self._conn.timeout
-            if current is None or remaining < current * 0.5:
-                self._conn.set_timeout(remaining)
+                import socket
+
+                self._fail(socket.timeout("stream_timeout reached"))
+            # Each read waits at most until the total deadline: keep-alive comments
+            # cannot stretch a stream past it.
+            self._conn.settimeout(remaining)
         try:
-            if self._body is not None:
-                return self._body.read(_READ_SIZE)
-            return self._read_plain()
+            data = self._response.read1(_READ_SIZE if self._left is None else min(_READ_SIZE, self._left))
         except Exception as exc:
             if self._closed:
-                # close() from another thread shut the socket down under this read;
-                # whatever was raised on the way out, the stream simply ends.
-                return []
-            if not isinstance(exc, (OSError, ValueError)):
+                return b""  # close() from another thread shut the socket under this read
+            import http.client
+
+            if not isinstance(exc, (OSError, ValueError, http.client.HTTPException)):
                 raise
             self._fail(exc)
-            raise  # unreachable
+        if self._left is not None:
+            if not data and self._left:
+                self._fail(ConnectionError("connection closed %d bytes before the end of the response" % self._left))
+            self._left -= len(data)
+        return data
 
-    def _read_plain(self) -> List[bytes]:
-        """A body with a Content-Length, or one that ends when the connection closes."""
-        response = self._response
-        left = response.length
-        if left == 0:
-            return []
-        data = self._conn.fp.read1(_READ_SIZE if left is None else min(_READ_SIZE, left))
-        if not data:
-            if left:
-                raise ConnectionError("connection closed %d bytes before the end of the response" % left)
-            return []
-        if left is not None:
-            response.length = left - len(data)
-        return [data]
-
-    def _fail(self, exc: BaseException) -> None:
+    def _fail(self, exc: BaseException) -> "NoReturn":
         self.close()
         raise _connection_error(exc, self._req) from None
 
-    def _end_of_body(self) -> None:
-        if self._closed:
-            return
-        self._decoder.close()
-        self._release()
-
     def _finish_after_done(self) -> None:
-        """[DONE] arrived: read the end of the body if it is (nearly) there, then pool."""
+        """[DONE] arrived: when the end of the body follows at once, pool the connection."""
         if self._closed:
             return
-        if self._response.will_close:
-            self.close()
-            return
+        grace = _monotonic() + _DONE_GRACE
+        self._deadline = grace if self._deadline is None else min(self._deadline, grace)
         try:
-            self._conn.set_timeout(_DONE_GRACE)
-            rest = b"".join(self._body.read(_READ_SIZE) if self._body is not None else self._read_plain())
-        except Exception:
-            rest = b"-"
+            rest = self._read()
+        except APIConnectionError:
+            return  # _read closed the connection
         if rest:
-            self.close()  # not the end, or not soon: the connection cannot be reused
+            self.close()  # more than the end: this connection cannot serve another request
         else:
             self._release()
 
@@ -2272,10 +1755,8 @@ class _SSEResponse:
             if self._closed:
                 return
             self._closed = True
-        response = self._response
-        body = self._body
-        response.complete = (body.done and body.clean) if body is not None else response.length == 0
-        self._transport.release(self._conn, response)
+        self._decoder.close()
+        self._transport.release(self._conn, self._response, reusable=self._reusable)
 
     def close(self) -> None:
         """Release the connection now; safe to call twice and from another thread."""
@@ -2283,99 +1764,36 @@ class _SSEResponse:
             if self._closed:
                 return
             self._closed = True
-        self._conn.shutdown()
-
-    def __enter__(self: Any) -> Any:
-        return self
+        self._conn.shutdown()  # first: it wakes a read blocked in another thread
+        self._response.close()
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:
         try:
-            if not self._closed:
-                self.close()
+            self.close()
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
 
 
-class EventStream(_SSEResponse):
+class EventStream(_EventSource):
     """`client.stream(...)`: every server-sent event as it arrives."""
 
     def __iter__(self) -> "EventStream":
         return self
 
-    _data_only = False
+    def __enter__(self) -> "EventStream":
+        return self
 
     def __next__(self) -> ServerSentEvent:
-        event: Optional[ServerSentEvent] = self._next()
+        event = self._next_event()
         if event is None:
             raise StopIteration
         return event
 
-    def __enter__(self) -> "EventStream":
-        return self
 
-
-# The scanner behind JSONDecoder.raw_decode (C when available), called without raw_decode's
-# Python frame: it returns (value, end), or raises StopIteration when no value starts at 0.
-_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set by __init__, not in the stubs
-
-
-def _loads_json(text: str) -> Any:
-    """json.loads(text), or None when it is not JSON; skips json.loads' two regex passes."""
-    try:
-        value, end = _scan_json(text, 0)
-    except (StopIteration, ValueError):
-        value, end = None, -1  # leading whitespace, or not JSON: let json.loads decide
-    if end == len(text):
-        return value
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-_CHUNK_NESTED = ChatStreamChunk._hidden - {"choices"}
-_CHOICE_NESTED = ChatStreamChoice._hidden - {"delta"}
-_DELTA_NESTED = ChatStreamDelta._hidden
-
-
-def _stream_chunk(raw: Dict[str, Any]) -> ChatStreamChunk:
-    """`_build(ChatStreamChunk, raw)` for the usual shape, inlined: this runs once per chunk.
-
-    Anything else (usage, an error, tool calls, images, odd types) takes the general path.
-    """
-    choices = raw.get("choices")
-    if type(choices) is not list or not _CHUNK_NESTED.isdisjoint(raw):
-        return _build(ChatStreamChunk, raw)
-    new = object.__new__
-    built = []
-    for choice_raw in choices:
-        if type(choice_raw) is not dict:
-            continue
-        delta_raw = choice_raw.get("delta")
-        if type(delta_raw) is not dict or not _CHOICE_NESTED.isdisjoint(choice_raw) or not _DELTA_NESTED.isdisjoint(delta_raw):
-            return _build(ChatStreamChunk, raw)
-        delta = new(ChatStreamDelta)
-        attrs = delta.__dict__
-        attrs.update(delta_raw)
-        attrs["_raw"] = delta_raw
-        choice = new(ChatStreamChoice)
-        attrs = choice.__dict__
-        attrs.update(choice_raw)
-        attrs["delta"] = delta
-        attrs["_raw"] = choice_raw
-        built.append(choice)
-    chunk = new(ChatStreamChunk)
-    attrs = chunk.__dict__
-    attrs.update(raw)
-    attrs["choices"] = built
-    attrs["_raw"] = raw
-    return chunk
-
-
-class Stream(_SSEResponse):
+class Stream(_EventSource):
     """A streamed chat completion: iterate `ChatStreamChunk`s, or `collect()` them."""
 
     def __iter__(self) -> "Stream":
@@ -2384,27 +1802,21 @@ class Stream(_SSEResponse):
     def __enter__(self) -> "Stream":
         return self
 
-    _data_only = True  # the decoder hands over each event's data: no event objects
-
     def __next__(self) -> ChatStreamChunk:
         while True:
-            pos = self._pos
-            if pos < len(self._pending):  # inlined _next(): once per chunk
-                data: str = self._pending[pos]
-                self._pos = pos + 1
-            else:
-                data = self._next()
-                if data is None:
-                    raise StopIteration
-            if data == "[DONE]":
+            event = self._next_event()
+            if event is None:
+                raise StopIteration
+            if event.data == "[DONE]":
                 self._finish_after_done()
                 raise StopIteration
-            obj = _loads_json(data)
-            if type(obj) is dict:
-                return _stream_chunk(obj)
-            log = _logger()
-            if log:
-                log.debug("skipping a stream event that is not a JSON object (%d bytes)", len(data))
+            try:
+                obj = json.loads(event.data)
+            except ValueError:
+                obj = None
+            if isinstance(obj, dict):
+                return _build(ChatStreamChunk, obj)
+            _log.debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
 
     def collect(self) -> ChatResult:
         """Read the rest of the stream into one ChatResult (raises StreamError on an error chunk)."""
@@ -2415,7 +1827,7 @@ class Stream(_SSEResponse):
                     error = chunk.error
                     message = error.message if isinstance(error.message, str) else "stream reported an error"
                     raise StreamError(
-                        _redact(message, self._secrets), code=error.code, partial=merger.result()
+                        _redact(message, self._req.secrets), code=error.code, chunk=chunk, partial=merger.result()
                     )
                 merger.add(chunk)
         finally:
@@ -2953,9 +2365,7 @@ class GumloopClient:
                 failures += 1
                 if failures >= _FLOW_MAX_POLL_FAILURES:
                     raise
-                log = _logger()
-                if log:
-                    log.debug("flow poll failed (%d in a row): %s", failures, type(exc).__name__)
+                _log.debug("flow poll failed (%d in a row): %s", failures, type(exc).__name__)
             else:
                 if on_status is not None:
                     on_status(status)
