@@ -167,6 +167,8 @@ _RETRY_STATUSES_UNSAFE = frozenset({429, 503})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _REDACTED = "[REDACTED]"
+# What platform.python_version() / platform.system() say, without importing platform.
+_USER_AGENT = "gumloop-lite/%s Python/%d.%d.%d %s" % ((__version__,) + sys.version_info[:3] + (os.uname().sysname,))
 _PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 
 # Indirections the tests replace with a fake clock.
@@ -282,27 +284,23 @@ class StreamError(GumloopError):
         self.partial = partial
 
 
-class FlowRunError(GumloopError, RuntimeError):
+class _FlowError(GumloopError):
+    def __init__(self, message: str, *, run_id: Optional[str] = None, state: Optional[str] = None, log: Any = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.state = state
+        self.log = log
+
+    def __str__(self) -> str:  # TimeoutError is an OSError, whose __str__ would format errno/strerror
+        return str(self.args[0]) if self.args else ""
+
+
+class FlowRunError(_FlowError, RuntimeError):
     """A flow run ended FAILED, TERMINATING or TERMINATED."""
 
-    def __init__(self, message: str, *, run_id: Optional[str] = None, state: Optional[str] = None, log: Any = None) -> None:
-        super().__init__(message)
-        self.run_id = run_id
-        self.state = state
-        self.log = log
 
-
-class FlowTimeoutError(GumloopError, TimeoutError):
+class FlowTimeoutError(_FlowError, TimeoutError):
     """A flow run did not finish before the deadline."""
-
-    def __init__(self, message: str, *, run_id: Optional[str] = None, state: Optional[str] = None, log: Any = None) -> None:
-        super().__init__(message)
-        self.run_id = run_id
-        self.state = state
-        self.log = log
-
-    def __str__(self) -> str:  # OSError's __str__ would format errno/strerror
-        return str(self.args[0]) if self.args else ""
 
 
 _STATUS_ERRORS: Dict[int, Type[APIStatusError]] = {
@@ -327,7 +325,7 @@ def _flat_details(body: Any) -> Dict[str, Any]:
 
 
 class _Headers(_MappingABC):  # type: ignore[type-arg]
-    """Case-insensitive, read-only response headers (repeated ones joined with ', ')."""
+    # Case-insensitive, read-only response headers (repeated ones joined with ', ').
 
     def __init__(self, items: Iterable[Tuple[str, str]]) -> None:
         self._items: Dict[str, str] = {}
@@ -386,7 +384,7 @@ def _excerpt(raw: bytes) -> str:
 
 
 def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: Sequence[str]) -> APIStatusError:
-    """Map an error answer to its class; the message follows SPEC's order of preference."""
+    # Map an error answer to its class; the message follows SPEC's order of preference.
     fallback = "Gumloop API returned HTTP %d" % status
     body: Any = None
     is_json = False
@@ -429,7 +427,7 @@ _Convert = Callable[[Any], Any]
 
 
 def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
-    """A result field: None by default ([] for response lists); `convert` builds nested objects."""
+    # A result field: None by default ([] for response lists); `convert` builds nested objects.
     metadata = {"convert": convert} if convert else {}
     if many:
         return dataclasses.field(default_factory=list, metadata=metadata)
@@ -437,17 +435,17 @@ def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
 
 
 def _object(cls: Type["_Model"]) -> _Convert:
-    """An object field; missing or not an object gives None."""
+    # An object field; missing or not an object gives None.
     return lambda value: _build(cls, value) if isinstance(value, dict) else None
 
 
 def _object_or_empty(cls: Type["_Model"]) -> _Convert:
-    """An object field callers always dereference (message, delta, function, image_url)."""
+    # An object field callers always dereference (message, delta, function, image_url).
     return lambda value: _build(cls, value if isinstance(value, dict) else {})
 
 
 def _list_of(cls: Type["_Model"], *, empty: Optional[list] = None) -> _Convert:  # type: ignore[type-arg]
-    """A list of objects; items that are not objects are left out."""
+    # A list of objects; items that are not objects are left out.
 
     def convert(value: Any) -> Any:
         if not isinstance(value, list):
@@ -458,24 +456,30 @@ def _list_of(cls: Type["_Model"], *, empty: Optional[list] = None) -> _Convert: 
 
 
 def _only(kind: type) -> _Convert:
-    """A plain JSON value of one type (a dict or a list); anything else gives None."""
+    # A plain JSON value of one type (a dict or a list); anything else gives None.
     return lambda value: value if isinstance(value, kind) else None
 
 
+# Each result class's field names and converters, made on its first build: reading them
+# through dataclasses.fields() on every build took a third of a stream's time.
+_CONVERTERS: Dict[type, Dict[str, Optional[_Convert]]] = {}
+
+
 def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
+    converters = _CONVERTERS.get(cls)
+    if converters is None:
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        converters = _CONVERTERS[cls] = {field.name: field.metadata.get("convert") for field in fields}
     values = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.name in raw:
-            convert = field.metadata.get("convert")
-            value = raw[field.name]
-            values[field.name] = convert(value) if convert else value
-    obj = cls(**values)
-    attrs = obj.__dict__
+    unknown = {}
     for key, value in raw.items():
-        # Unknown fields stay readable, unless the name is a method or property.
-        if key not in values and isinstance(key, str) and not hasattr(cls, key):
-            attrs[key] = value
-    attrs["_raw"] = raw
+        if key in converters:
+            convert = converters[key]
+            values[key] = convert(value) if convert else value
+        elif isinstance(key, str) and not hasattr(cls, key):  # unknown fields stay readable
+            unknown[key] = value
+    obj = cls(**values)
+    obj.__dict__.update(unknown, _raw=raw)
     return obj
 
 
@@ -982,27 +986,18 @@ def _result_object(cls: Type[_M], body: Any, what: str) -> _M:
 # CR is complete at once; an LF that starts the next input is its pair and is skipped.
 
 
+@dataclasses.dataclass(repr=False)
 class ServerSentEvent:
     """One dispatched event."""
 
-    __slots__ = ("event", "data", "id", "retry")
-
-    def __init__(self, event: str = "message", data: str = "", id: str = "", retry: Optional[int] = None) -> None:
-        self.event = event
-        self.data = data
-        self.id = id
-        self.retry = retry
+    event: str = "message"
+    data: str = ""
+    id: str = ""
+    retry: Optional[int] = None
 
     def json(self) -> Any:
         """The data parsed as JSON."""
         return _parse_json_text(self.data, "event data")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ServerSentEvent):
-            return NotImplemented
-        return (self.event, self.data, self.id, self.retry) == (other.event, other.data, other.id, other.retry)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         parts = ["event=%r" % self.event] if self.event != "message" else []
@@ -1136,9 +1131,8 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 _OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
 
 
+# A credential that never shows itself in repr(), str() or logs.
 class _Secret:
-    """A credential that never shows itself in repr(), str() or logs."""
-
     __slots__ = ("value", "source")
 
     def __init__(self, value: str, source: str) -> None:
@@ -1151,29 +1145,18 @@ class _Secret:
     __str__ = __repr__
 
 
+@dataclasses.dataclass
 class _Request:
-    __slots__ = ("method", "url", "headers", "body", "timeout", "secrets")
-
-    def __init__(
-        self,
-        method: str,
-        url: str,
-        headers: Dict[str, str],
-        body: Optional[bytes],
-        timeout: Optional[float],
-        secrets: Sequence[str],
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.timeout = timeout
-        self.secrets = secrets
+    method: str
+    url: str
+    headers: Dict[str, str]
+    body: Optional[bytes]
+    timeout: Optional[float]
+    secrets: Sequence[str]
 
 
+# An open http.client connection (TCP, TLS, proxy tunnel) and its bookkeeping.
 class _Conn:
-    """An open http.client connection (TCP, TLS, proxy tunnel) and its bookkeeping."""
-
     def __init__(
         self,
         http_conn: "http.client.HTTPConnection",
@@ -1189,15 +1172,12 @@ class _Conn:
         self.last_used = _monotonic()
         self.pid = os.getpid()
 
-    def settimeout(self, timeout: Optional[float]) -> None:
-        self.sock.settimeout(timeout)
-
     def close(self) -> None:
         self.http.close()
         self.sock.close()
 
     def shutdown(self) -> None:
-        """Close now, waking any thread blocked reading this socket."""
+        # Close now, waking any thread blocked reading this socket.
         import socket
 
         try:
@@ -1207,10 +1187,9 @@ class _Conn:
         self.close()
 
 
+# A response whose headers are in. `body` is read unless this is a 2xx stream, which
+# then owns `conn` and `response` until it releases them.
 class _Answer:
-    """A response whose headers are in. `body` is read unless this is a 2xx stream, which
-    then owns `conn` and `response` until it releases them."""
-
     def __init__(
         self, conn: _Conn, response: "http.client.HTTPResponse", length: Optional[int], reusable: bool
     ) -> None:
@@ -1223,9 +1202,8 @@ class _Answer:
         self.body = b""
 
 
+# One exchange failed on the network; `phase` says how far the request got.
 class _Failure(Exception):
-    """One exchange failed on the network; `phase` says how far the request got."""
-
     CONNECT = "connect"  # nothing was sent
     SEND = "send"  # the request was not completely written
     RESPONSE = "response"  # the request was written; no complete answer
@@ -1238,7 +1216,7 @@ class _Failure(Exception):
 
 
 def _connection_error(cause: BaseException, req: _Request) -> APIConnectionError:
-    """The one place a network or framing failure (socket, ssl, http.client) becomes our error."""
+    # The one place a network or framing failure (socket, ssl, http.client) becomes our error.
     import http.client
     import socket
     import ssl
@@ -1257,9 +1235,8 @@ def _connection_error(cause: BaseException, req: _Request) -> APIConnectionError
     return APIConnectionError(_redact("Connection error with %s: %s" % (target, detail), req.secrets))
 
 
+# Idle keep-alive connections per origin; shared by threads, forgotten after fork.
 class _Pool:
-    """Idle keep-alive connections per origin; shared by threads, forgotten after fork."""
-
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: Dict[_OriginKey, List[_Conn]] = {}
@@ -1299,8 +1276,8 @@ class _Pool:
 
 
 def _readable(sock: Any) -> bool:
-    """An idle socket with something to read was closed by the server, or holds bytes no
-    request asked for: either way it must not carry another request."""
+    # An idle socket with something to read was closed by the server, or holds bytes no
+    # request asked for: either way it must not carry another request.
     import select
 
     try:
@@ -1314,7 +1291,7 @@ def _readable(sock: Any) -> bool:
 
 
 def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
-    """The proxy URL for a request, or None: `proxy=""` none, a URL that, None the environment."""
+    # The proxy URL for a request, or None: `proxy=""` none, a URL that, None the environment.
     if proxy is not None:
         return proxy or None
     if not any(name in os.environ for name in _PROXY_VARIABLES):
@@ -1334,13 +1311,12 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
 
 
 def _body_length(response: "http.client.HTTPResponse", method: str) -> Optional[int]:
-    """Body bytes to come: 0 for none, None for chunked or until close; ValueError when
-    the head is malformed in a way http.client lets pass.
-
-    http.client reads a Content-Length it cannot parse (negative, not a number, two
-    different values) as "until the connection closes"; RFC 9112 section 6.3 says such a
-    response is unrecoverable, so it is refused here.
-    """
+    # Body bytes to come: 0 for none, None for chunked or until close; ValueError when
+    # the head is malformed in a way http.client lets pass.
+    #
+    # http.client reads a Content-Length it cannot parse (negative, not a number, two
+    # different values) as "until the connection closes"; RFC 9112 section 6.3 says such a
+    # response is unrecoverable, so it is refused here.
     from email.errors import FirstHeaderLineIsContinuationDefect, MissingHeaderBodySeparatorDefect
 
     # A head line that is not a header: the parser took it and all after it for the body.
@@ -1360,8 +1336,8 @@ def _body_length(response: "http.client.HTTPResponse", method: str) -> Optional[
 
 
 def _read_body(response: "http.client.HTTPResponse", length: Optional[int], limit: Optional[int]) -> bytes:
-    """The body, in bounded reads (never one buffer as large as a header claims); at most
-    a little over `limit` bytes when a limit is given."""
+    # The body, in bounded reads (never one buffer as large as a header claims); at most
+    # a little over `limit` bytes when a limit is given.
     parts: List[bytes] = []
     total = 0
     while limit is None or total <= limit:
@@ -1391,9 +1367,8 @@ def _check_headers(headers: Mapping[str, str]) -> None:
             raise ValueError("header %r contains a line break" % (name,))  # header injection
 
 
+# Sends requests on pooled connections: redirects, retries, stale replay, proxies, TLS.
 class _Transport:
-    """Sends requests on pooled connections: redirects, retries, stale replay, proxies, TLS."""
-
     def __init__(
         self,
         *,
@@ -1416,11 +1391,11 @@ class _Transport:
     # -- one request, all policies -------------------------------------------
 
     def call_json(self, req: _Request) -> Any:
-        """Send and decode the JSON answer (None for an empty body)."""
+        # Send and decode the JSON answer (None for an empty body).
         return _decode_body(self.send(req).body, req.secrets)
 
     def send(self, req: _Request, *, stream: bool = False) -> _Answer:
-        """The 2xx answer, after redirects and retries; anything else raises its APIStatusError."""
+        # The 2xx answer, after redirects and retries; anything else raises its APIStatusError.
         _check_headers(req.headers)
         original = urlsplit(req.url)
         for _ in range(_MAX_REDIRECTS + 1):
@@ -1560,7 +1535,7 @@ class _Transport:
         if conn.proxy_headers is not None:
             target = "%s://%s%s" % (parts.scheme, parts.netloc.rpartition("@")[2], target)
             headers = dict(headers, **conn.proxy_headers)
-        conn.settimeout(req.timeout)
+        conn.sock.settimeout(req.timeout)
         try:
             conn.http.request(req.method, target, body=req.body, headers=headers)
         except (OSError, http.client.HTTPException) as exc:
@@ -1597,9 +1572,9 @@ class _Transport:
         return answer
 
     def release(self, conn: _Conn, response: "http.client.HTTPResponse", *, reusable: bool) -> None:
-        """Where a connection goes after its response: back to the pool when the response
-        was read to its end, the server keeps the connection open and no byte follows;
-        else closed. Called once per connection and response."""
+        # Where a connection goes after its response: back to the pool when the response
+        # was read to its end, the server keeps the connection open and no byte follows;
+        # else closed. Called once per connection and response.
         response.close()
         if reusable and conn.http.sock is not None and not _readable(conn.sock):
             self._pool.give(conn)
@@ -1613,7 +1588,7 @@ def _port(parts: Any) -> int:
 
 
 def _log_path(url: str) -> str:
-    """The path of a URL without its query, for logs and messages."""
+    # The path of a URL without its query, for logs and messages.
     return urlsplit(url).path
 
 
@@ -1622,7 +1597,7 @@ def _log_path(url: str) -> str:
 
 
 def _may_retry_failure(method: str, failure: _Failure) -> bool:
-    """Retry a network failure only where no duplicate side effect is possible."""
+    # Retry a network failure only where no duplicate side effect is possible.
     if method in _IDEMPOTENT_METHODS:
         return True
     # POST/PATCH: only when the server cannot have seen the request. A read timeout or
@@ -1638,7 +1613,7 @@ def _may_retry_status(method: str, status: int) -> bool:
 
 
 def _retry_after(value: Optional[str], now: float) -> Optional[float]:
-    """Seconds to wait from a Retry-After header (seconds or HTTP date), or None."""
+    # Seconds to wait from a Retry-After header (seconds or HTTP date), or None.
     if not value:
         return None
     value = value.strip()
@@ -1660,7 +1635,7 @@ def _retry_after(value: Optional[str], now: float) -> Optional[float]:
 
 
 def _backoff(attempt: int) -> float:
-    """Exponential from 0.5 s, capped at 8 s, with up to 25 % jitter taken off."""
+    # Exponential from 0.5 s, capped at 8 s, with up to 25 % jitter taken off.
     import random
 
     return min(_INITIAL_DELAY * (2.0 ** attempt), _MAX_DELAY) * (1.0 - 0.25 * random.random())
@@ -1670,11 +1645,10 @@ def _backoff(attempt: int) -> float:
 # Streams #####################################################################
 
 
+# An open SSE response: one read at a time (`read1`, so no read-ahead), events decoded
+# as they complete. It owns its connection from the first byte until the body ends
+# (the connection goes back to the pool) or `close()` (the socket is shut down).
 class _EventSource:
-    """An open SSE response: one read at a time (`read1`, so no read-ahead), events decoded
-    as they complete. It owns its connection from the first byte until the body ends
-    (the connection goes back to the pool) or `close()` (the socket is shut down)."""
-
     def __init__(self, transport: _Transport, answer: _Answer, req: _Request) -> None:
         self._transport = transport
         self._req = req
@@ -1689,7 +1663,7 @@ class _EventSource:
         self._deadline = None if req.timeout is None else _monotonic() + req.timeout
 
     def _next_event(self) -> Optional[ServerSentEvent]:
-        """The next event, or None once the body has ended (or the stream was closed)."""
+        # The next event, or None once the body has ended (or the stream was closed).
         while not self._events:
             if self._closed:
                 return None
@@ -1705,7 +1679,7 @@ class _EventSource:
         return self._events.popleft()
 
     def _read(self) -> bytes:
-        """What one read brought in; b"" at the clean end of the body."""
+        # What one read brought in; b"" at the clean end of the body.
         if self._deadline is not None:
             remaining = self._deadline - _monotonic()
             if remaining <= 0:
@@ -1714,7 +1688,7 @@ class _EventSource:
                 self._fail(socket.timeout("stream_timeout reached"))
             # Each read waits at most until the total deadline: keep-alive comments
             # cannot stretch a stream past it.
-            self._conn.settimeout(remaining)
+            self._conn.sock.settimeout(remaining)
         try:
             data = self._response.read1(_READ_SIZE if self._left is None else min(_READ_SIZE, self._left))
         except Exception as exc:
@@ -1736,7 +1710,7 @@ class _EventSource:
         raise _connection_error(exc, self._req) from None
 
     def _finish_after_done(self) -> None:
-        """[DONE] arrived: when the end of the body follows at once, pool the connection."""
+        # [DONE] arrived: when the end of the body follows at once, pool the connection.
         if self._closed:
             return
         grace = _monotonic() + _DONE_GRACE
@@ -1835,9 +1809,8 @@ class Stream(_EventSource):
         return merger.result()
 
 
+# Folds stream chunks into the shape of a unary result.
 class _ChunkMerger:
-    """Folds stream chunks into the shape of a unary result."""
-
     def __init__(self) -> None:
         self.head: Dict[str, Any] = {}
         self.choices: Dict[int, Dict[str, Any]] = {}
@@ -1913,37 +1886,15 @@ def _derive_stream_base_url(base_url: str) -> str:
     return base_url.replace("api.gumloop.com", "ws.gumloop.com").replace("localhost:8080", "localhost:9093")
 
 
-_user_agent: Optional[str] = None
-
-
-def _get_user_agent() -> str:
-    global _user_agent
-    if _user_agent is None:
-        # What platform.python_version() / platform.system() say, without importing platform.
-        version = "%d.%d.%d" % sys.version_info[:3]
-        system = os.uname().sysname if hasattr(os, "uname") else ("Windows" if os.name == "nt" else sys.platform)
-        _user_agent = "gumloop-lite/%s Python/%s %s" % (__version__, version, system)
-    return _user_agent
-
-
 def _encode_query(params: Mapping[str, Any]) -> str:
     pairs: List[Tuple[str, str]] = []
     for key, value in params.items():
         if value is None:
             continue
-        if isinstance(value, (list, tuple)):
-            pairs.extend((key, _query_value(v)) for v in value if v is not None)
-        else:
-            pairs.append((key, _query_value(value)))
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is not None:
+                pairs.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
     return urlencode(pairs)
-
-
-def _query_value(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
 
 
 def _encode_json(body: Any) -> bytes:
@@ -2038,7 +1989,7 @@ class Gumloop:
             raise AuthenticationError(
                 "No Gumloop credential: pass access_token= (or api_key=) or set GUMLOOP_ACCESS_TOKEN"
             )
-        headers = {"User-Agent": _get_user_agent(), "Accept": accept}
+        headers = {"User-Agent": _USER_AGENT, "Accept": accept}
         if has_body:
             headers["Content-Type"] = "application/json"
         headers.update(self.default_headers)
@@ -2296,7 +2247,7 @@ class GumloopClient:
         if params:
             url += "?" + _encode_query(params)
         headers = {
-            "User-Agent": _get_user_agent(),
+            "User-Agent": _USER_AGENT,
             "Accept": "application/json",
             "Authorization": "Bearer " + self._api_key.value,
         }
@@ -2454,20 +2405,13 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
                 inputs[name] = value
             return _cli_flow(args, inputs, out, err)
         return _cli_chat(args, out, err)
-    except AuthenticationError as exc:
+    except GumloopError as exc:
         if isinstance(exc, APIStatusError):
             err.write("error: HTTP %d: %s\n" % (exc.status_code, exc))
-        else:
+        elif isinstance(exc, AuthenticationError):
             err.write("error: no credential: set GUMLOOP_ACCESS_TOKEN\n")
-        return 1
-    except APIStatusError as exc:
-        err.write("error: HTTP %d: %s\n" % (exc.status_code, exc))
-        return 1
-    except (FlowRunError, FlowTimeoutError) as exc:
-        err.write("error: %s\n" % exc)
-        return 1
-    except GumloopError as exc:
-        err.write("error: %s\n" % exc)
+        else:
+            err.write("error: %s\n" % exc)
         return 1
     except KeyboardInterrupt:
         err.write("\n")
@@ -2532,6 +2476,9 @@ def _cli_notes(result: ChatResult, save_dir: Optional[str], err: Any) -> None:
 def _cli_mcp(args: Any, tool_args: Dict[str, Any], out: Any, err: Any) -> int:
     with _cli_client(args) as client:
         response = client.mcp.execute(args.server_id, args.tool_name, tool_args)
+    if not response.results:
+        err.write("error: the answer to %s/%s holds no result\n" % (args.server_id, args.tool_name))
+        return 1
     failed = False
     for result in response.results:
         if not result.ok:
@@ -2540,7 +2487,7 @@ def _cli_mcp(args: Any, tool_args: Dict[str, Any], out: Any, err: Any) -> int:
             continue
         for item in result.decoded_content or ():
             out.write((item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, indent=2)) + "\n")
-    return 1 if failed or not response.results else 0
+    return 1 if failed else 0
 
 
 def _cli_flow(args: Any, inputs: Dict[str, Any], out: Any, err: Any) -> int:

@@ -190,6 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # many threads connect at once: the default 5 drops SYNs (1 s retransmits)
     owner: "Server"
     lock: threading.Lock
     conn_count: int
@@ -724,7 +725,7 @@ ALWAYS_OBJECTS = {"ChatChoice.message", "ChatStreamChoice.delta", "ToolCall.func
 
 def test_result_classes_are_plain_dataclasses():
     classes = [getattr(gumloop, name) for name in gumloop.__all__]
-    models = [c for c in classes if dataclasses.is_dataclass(c) and c is not gumloop.McpToolCallRequest]
+    models = [c for c in classes if dataclasses.is_dataclass(c) and hasattr(c, "model_validate")]
     assert len(models) > 25
     for cls in models:
         made = cls()
@@ -1301,7 +1302,7 @@ def test_retry_policy_table(server, no_sleep, method):
     c = gumloop.Gumloop("t", base_url=server.base, max_retries=1)
     retried = []
     for status in (408, 429, 500, 502, 503, 504, 400, 409):
-        server.then(ok({}, status), ok({}))
+        server.then(raw(status, b""), raw(200, b""))  # no body: HEAD answers carry none
         before = len(server.requests)
         try:
             c.request(method, "x")
@@ -2693,3 +2694,511 @@ def test_sse_many_events_per_feed_respect_the_cap():
     assert decoder.feed(b"data: abc\n\ndata: xyz\n\n") == [E("message", "abc"), E("message", "xyz")]
     with pytest.raises(gumloop.GumloopError):
         decoder.feed(b"data: abc\n\ndata: wxyz\n\n")
+
+
+###############################################################################
+# Defect guards (dfx): pooling, framing, lengths, SSE, proxies, CLI, isolation #
+# Self-contained: helpers are prefixed _dfx/_Dfx; public behaviour only.
+
+_DFX_T = 2.0  # client timeout and stream_timeout: a bug fails within it instead of hanging
+_DFX_EXTRA = b'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{"x": 1 }'  # a second answer in the same write
+_DFX_503 = ok({"error": {"message": "busy"}}, 503)
+
+
+def _dfx_client(server: Server, **kw: Any) -> Any:
+    kw = dict({"timeout": _DFX_T, "stream_timeout": _DFX_T, "max_retries": 2}, **kw)
+    return gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, **kw)
+
+
+def _dfx_call(c: Any, mode: str) -> Any:
+    """A unary GET's JSON, or a chat stream's contents read to the end."""
+    if mode == "unary":
+        return c.request("GET", "x")
+    return contents(c.chat.completions.create(model="m", messages=[], stream=True))
+
+
+def _dfx_head(mode: str, fields: bytes) -> bytes:
+    ctype = b"application/json" if mode == "unary" else b"text/event-stream"
+    return b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype + b"\r\n" + fields + b"\r\n"
+
+
+def _dfx_routes(routes: Dict[str, Handler]) -> Handler:
+    """Answer by path under /api/v1, whatever order (and thread) the requests come in."""
+    def handler(req: Recorded, r: Reply) -> None:
+        routes.get(req.path[len("/api/v1"):], ok({"error": {"message": "no route"}}, 404))(req, r)
+    return handler
+
+
+def _dfx_first_then(first: Handler, then: Handler) -> Handler:
+    lock, count = threading.Lock(), [0]
+
+    def handler(req: Recorded, r: Reply) -> None:
+        with lock:
+            count[0] += 1
+            n = count[0]
+        (first if n == 1 else then)(req, r)
+    return handler
+
+
+def _dfx_gated_sse(gate: threading.Event) -> Handler:
+    """Chunk "a" at once; "b", [DONE] and the end only once the gate opens."""
+    def handler(req: Recorded, r: Reply) -> None:
+        r.start_chunked()
+        r.chunk(sse_bytes(chunk("a")))
+        if not gate.wait(WAIT):
+            return r.close()
+        r.chunk(sse_bytes(chunk("b")))
+        r.chunk(b"data: [DONE]\n\n")
+        r.end_chunked()
+    return handler
+
+
+@pytest.mark.parametrize("second", ["unary", "stream"])
+@pytest.mark.parametrize("warmup", ["get-307", "get-302", "get-503-retried", "stream-307", "stream-503-retried"])
+def test_dfx_connection_pooled_once_after_redirect_or_retry(server, no_sleep, warmup, second):
+    """After a followed redirect or a retried 503, an open stream's connection is never lent to another call."""
+    gate = threading.Event()
+    chat = _dfx_gated_sse(gate)
+    if warmup == "stream-307":
+        chat = _dfx_first_then(redirect(307, "/api/v1/chat-moved"), chat)
+    elif warmup == "stream-503-retried":
+        chat = _dfx_first_then(_DFX_503, chat)
+    server.default = _dfx_routes({
+        "/redir307": redirect(307, "/api/v1/small"), "/redir302": redirect(302, "/api/v1/small"),
+        "/flaky": _dfx_first_then(_DFX_503, ok({"small": True})), "/small": ok({"small": True}),
+        "/chat/completions": chat, "/chat-moved": _dfx_gated_sse(gate),
+        "/unary": lambda req, r: r.json({"unary": req.query.get("n")}),
+        "/events": lambda req, r: r.sse([{"other": req.query.get("n")}], done=False),
+    })
+    c = _dfx_client(server)
+    try:
+        warm = {"get-307": "redir307", "get-302": "redir302", "get-503-retried": "flaky"}.get(warmup)
+        if warm:
+            assert c.request("GET", warm) == {"small": True}
+        stream = c.chat.completions.create(model="m", messages=[], stream=True)
+        assert next(stream).choices[0].delta.content == "a"
+        if second == "unary":
+            assert c.request("GET", "unary", params={"n": "1"}) == {"unary": "1"}
+        else:
+            with c.stream("GET", "events", params={"n": "1"}) as other:
+                assert [e.json() for e in other] == [{"other": "1"}]
+        gate.set()
+        assert contents(stream) == ["b"]
+        assert c.request("GET", "unary", params={"n": "2"}) == {"unary": "2"}
+    finally:
+        gate.set()
+        c.close()
+    streamed = [r for r in server.requests if r.path in ("/api/v1/chat/completions", "/api/v1/chat-moved")][-1]
+    during = [r for r in server.requests if r.query.get("n") == "1"]
+    assert len(during) == 1 and during[0].conn != streamed.conn
+
+
+@pytest.mark.parametrize("method,first,expected", [
+    ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" + _DFX_EXTRA, {}),
+    ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}GARBAGE\r\n", {}),
+    ("DELETE", b"HTTP/1.1 204 No Content\r\n\r\n" + _DFX_EXTRA, None),
+    ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n" + _DFX_EXTRA, None),
+    ("GET", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" + _DFX_EXTRA, {}),
+    ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" + _DFX_EXTRA, {}),
+], ids=["length", "length-garbage", "204", "head", "after-100", "chunked"])
+def test_dfx_bytes_after_a_response_are_never_the_next_answer(server, method, first, expected):
+    """A second response sent in the same write as the first is never taken as the next request's answer."""
+    server.then(raw_response(first, close=False), ok({"real": 2}), ok({"real": 3}))
+    c = _dfx_client(server, max_retries=0)
+    try:
+        assert c.request(method, "a") == expected
+        assert c.request("GET", "b") == {"real": 2}
+        assert c.request("GET", "c") == {"real": 3}
+    finally:
+        c.close()
+    assert [r.path for r in server.requests] == ["/api/v1/a", "/api/v1/b", "/api/v1/c"]
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_dfx_bytes_after_a_streamed_response_are_never_the_next_answer(server, framing):
+    """Bytes after a fully read SSE body (Content-Length or chunked) never answer the next call."""
+    body = sse_bytes(chunk("a")) + b"data: [DONE]\n\n"
+    if framing == "chunked":
+        fields, body = b"Transfer-Encoding: chunked\r\n", framed(body) + b"0\r\n\r\n"
+    else:
+        fields = b"Content-Length: %d\r\n" % len(body)
+    server.then(raw_response(_dfx_head("stream", fields) + body + _DFX_EXTRA, close=False), ok({"real": 2}))
+    c = _dfx_client(server, max_retries=0)
+    try:
+        assert _dfx_call(c, "stream") == ["a"]
+        assert c.request("GET", "b") == {"real": 2}
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("fields", [b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+                                    b"Content-Length: 100\r\nTransfer-Encoding: chunked\r\n"], ids=["te-first", "cl-first"])
+@pytest.mark.parametrize("mode", ["unary", "stream"])
+def test_dfx_chunked_with_content_length_decodes_and_is_not_reused(server, fields, mode):
+    """Transfer-Encoding: chunked plus Content-Length: the chunked body decodes, then the connection is not reused."""
+    body, expected = (framed(b'{"k": 1}'), {"k": 1}) if mode == "unary" else \
+        (framed(sse_bytes(chunk("a")), b"data: [DONE]\n\n"), ["a"])
+    server.then(raw_response(_dfx_head(mode, fields) + body + b"0\r\n\r\n", close=False), ok({"next": True}))
+    c = _dfx_client(server, max_retries=0)
+    try:
+        assert _dfx_call(c, mode) == expected
+        assert c.request("GET", "b") == {"next": True}
+    finally:
+        c.close()
+    first, nxt = server.requests
+    assert nxt.conn != first.conn
+
+
+_DFX_CHILD = r'''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import gumloop
+c = gumloop.Gumloop("t", base_url=sys.argv[2], stream_base_url=sys.argv[2], timeout=2, stream_timeout=2, max_retries=0)
+try:
+    if sys.argv[3] == "unary":
+        got = c.request("GET", "x")
+    else:
+        got = [ch.choices[0].delta.content for ch in c.chat.completions.create(model="m", messages=[], stream=True)]
+    print("OK " + json.dumps(got))
+except gumloop.APIConnectionError as exc:
+    print("APIConnectionError")
+except BaseException as exc:
+    print("OTHER %s: %s" % (type(exc).__name__, exc))
+'''
+
+
+@pytest.mark.parametrize("tail", [b"0\r\n\n", b"0\r\n", b"0\r\nX-T: 1\n\n", b"0\r\nX-T: 1\r\n\n"],
+                         ids=["lf-after-last-chunk", "no-blank-line", "trailer-lf-lf", "trailer-crlf-lf"])
+@pytest.mark.parametrize("mode", ["unary", "stream", "stream-done"])
+def test_dfx_chunked_end_with_bare_lf_then_close_returns(server, tail, mode):
+    """A chunked body ending in bare LFs (or cut after the last chunk), then closed, never busy-loops: an answer or APIConnectionError."""
+    if mode == "unary":
+        body, expected = framed(b'{"k": 1}'), {"k": 1}
+    else:
+        body, expected = framed(sse_bytes(chunk("a")), *([b"data: [DONE]\n\n"] if mode == "stream-done" else [])), ["a"]
+    server.then(raw_response(_dfx_head(mode, b"Transfer-Encoding: chunked\r\n") + body + tail, close=True))
+    try:  # in a child process: a busy loop is killed there instead of spinning in this one
+        r = subprocess.run([sys.executable, "-c", _DFX_CHILD, HERE, server.base, mode.split("-")[0]],
+                           capture_output=True, text=True, timeout=3.0)
+    except subprocess.TimeoutExpired:
+        pytest.fail("neither an answer nor APIConnectionError within 3 s (hang or busy loop)")
+    out = r.stdout.strip() or r.stderr.strip()
+    assert out in ("OK " + json.dumps(expected), "APIConnectionError"), out
+
+
+@pytest.mark.parametrize("length", [b"10000000000000000000", b"1000000000000000"])
+@pytest.mark.parametrize("mode", ["unary", "stream"])
+def test_dfx_huge_content_length_is_a_connection_error(server, length, mode):
+    """A Content-Length far beyond what arrives (then close) is APIConnectionError, not OverflowError/MemoryError."""
+    part = b'{"a"' if mode == "unary" else b"data: {}\n"
+    server.then(raw_response(_dfx_head(mode, b"Content-Length: " + length + b"\r\n") + part))
+    c = _dfx_client(server, max_retries=0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.APIConnectionError):
+            _dfx_call(c, mode)
+    finally:
+        c.close()
+    assert time.monotonic() - started < _DFX_T
+
+
+@pytest.mark.parametrize("value", [b"-5", b"abc", b"1e3", b" 12 34", b"+8", b"0x8", b"", b"8;", b"\xb2"],
+                         ids=["negative", "letters", "exponent", "spaces", "plus", "hex", "empty", "semicolon", "superscript"])
+@pytest.mark.parametrize("mode", ["unary", "stream"])
+def test_dfx_invalid_content_length_is_a_connection_error(server, value, mode):
+    """An invalid Content-Length is APIConnectionError (RFC 9112 6.3), not a body read until close."""
+    body = b'{"a": 1}' if mode == "unary" else b"data: {}\n\n"
+    server.then(raw_response(_dfx_head(mode, b"Content-Length: " + value + b"\r\n") + body))
+    c = _dfx_client(server, max_retries=0)
+    try:
+        with pytest.raises(gumloop.APIConnectionError) as info:
+            _dfx_call(c, mode)
+    finally:
+        c.close()
+    assert not isinstance(info.value, gumloop.APITimeoutError)
+
+
+def _dfx_events(pieces: List[bytes]) -> List[Any]:
+    decoder = gumloop.SSEDecoder()
+    out = [e for piece in pieces for e in decoder.feed(piece)] + decoder.close()
+    return [(e.event, e.data, e.id, e.retry) for e in out]
+
+
+def test_dfx_sse_empty_feed_between_cr_and_lf_changes_nothing():
+    """An empty feed between a CR and its LF does not turn the LF into a blank line."""
+    assert _dfx_events([b"data: x\r", b"", b"\ndata: y\n\n"]) == [("message", "x\ny", "", None)]
+    assert [e.data for e in gumloop.iter_sse(iter([b"data: x\r", b"", b"\ndata: y\n\n"]))] == ["x\ny"]
+
+
+@pytest.mark.parametrize("data,expected", [
+    (b"data: x\r\ndata: y\n\n", [("message", "x\ny", "", None)]),
+    (b"data: x\r\ndata: y\r\n\r\n", [("message", "x\ny", "", None)]),
+    (b"data: a\r\rdata: b\r\r", [("message", "a", "", None), ("message", "b", "", None)]),
+    (b"event: e\rdata: 1\r\rid: 9\r\ndata: 2\r\n\r\n", [("e", "1", "", None), ("message", "2", "9", None)]),
+    (b"\xef\xbb\xbfdata: bom\r\n\r\n", [("message", "bom", "", None)]),
+    (b": c\r\ndata: p\r\n\r\n\r\ndata: q\r\n\r\n", [("message", "p", "", None), ("message", "q", "", None)]),
+    (b"retry: 5\r\ndata: r\r\n\r\n", [("message", "r", "", 5)]),
+    (b"data: x\n\ndata: y\n\n", [("message", "x", "", None), ("message", "y", "", None)]),
+], ids=["crlf-lf", "crlf", "cr", "fields-mixed", "bom", "comment-blank", "retry", "lf"])
+def test_dfx_sse_empty_feeds_anywhere_change_nothing(data, expected):
+    """Empty feeds at any position, alone or repeated, give the same events as one whole feed."""
+    assert _dfx_events([data]) == expected
+    for i in range(len(data) + 1):
+        assert _dfx_events([data[:i], b"", data[i:]]) == expected, "empty feed at %d" % i
+        assert _dfx_events([b"", data[:i], b"", b"", data[i:], b""]) == expected, "empty feeds around %d" % i
+    assert _dfx_events([p for i in range(len(data)) for p in (data[i:i + 1], b"")]) == expected
+
+
+class _DfxRefusingProxy:
+    """A forward proxy that records each request line and answers it (CONNECT or absolute form) with `status`."""
+
+    def __init__(self, status: int) -> None:
+        self.seen: List[str] = []
+        owner, reason = self, {407: b"Proxy Authentication Required", 403: b"Forbidden"}.get(status, b"Bad Gateway")
+
+        class H(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                line, length = self.rfile.readline(65537).decode("latin-1").rstrip("\r\n"), 0
+                while True:
+                    h = self.rfile.readline(65537)
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    if h.lower().startswith(b"content-length:"):
+                        length = int(h.split(b":", 1)[1])
+                self.rfile.read(length)  # an unread body would make the close a reset
+                owner.seen.append(line)
+                self.wfile.write(b"HTTP/1.1 %d %s\r\nProxy-Authenticate: Basic realm=\"dfx\"\r\nContent-Type: text/plain\r\n"
+                                 b"Content-Length: 7\r\nConnection: close\r\n\r\nrefused" % (status, reason))
+
+        class S(socketserver.ThreadingTCPServer):
+            daemon_threads = allow_reuse_address = True
+
+        self.server = S(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.secret_url = "http://user:s3cretPW@127.0.0.1:%d" % self.port
+
+
+@pytest.fixture
+def dfx_proxies():
+    made: List[_DfxRefusingProxy] = []
+    yield lambda status: made.append(_DfxRefusingProxy(status)) or made[-1]
+    for p in made:
+        p.server.shutdown()
+        p.server.server_close()
+
+
+def _dfx_assert_names_proxy(exc: BaseException, p: _DfxRefusingProxy, status: int) -> None:
+    import base64
+
+    assert isinstance(exc, gumloop.APIConnectionError) and not isinstance(exc, gumloop.APIStatusError), repr(exc)
+    msg = str(exc)
+    assert "127.0.0.1:%d" % p.port in msg and re.search(r"(?<!\d)%d(?!\d)" % status, msg), msg
+    text = _all_text_of(exc)
+    assert "s3cretPW" not in text and base64.b64encode(b"user:s3cretPW").decode() not in text
+
+
+@pytest.mark.parametrize("how", ["argument", "env"])
+@pytest.mark.parametrize("status", [407, 403, 502])
+def test_dfx_proxy_refusing_connect_is_connection_error_naming_it(server, dfx_proxies, monkeypatch, status, how):
+    """A proxy refusing CONNECT (407/403/502) is APIConnectionError naming proxy host:port and status, never its password."""
+    p = dfx_proxies(status)
+    kw = {"proxy": p.secret_url} if how == "argument" else {}
+    if how == "env":
+        monkeypatch.setenv("HTTPS_PROXY", p.secret_url)
+    target = "https://127.0.0.1:%d/api/v1" % server.port  # never reached
+    c = gumloop.Gumloop(CANARY, base_url=target, max_retries=0, timeout=_DFX_T, **kw)
+    try:
+        with pytest.raises(Exception) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+    _dfx_assert_names_proxy(info.value, p, status)
+    assert p.seen[0].startswith("CONNECT 127.0.0.1:%d " % server.port) and server.requests == []
+
+
+@pytest.mark.parametrize("how", ["argument", "env"])
+@pytest.mark.parametrize("mode", ["unary", "stream"])
+def test_dfx_plain_http_proxy_407_is_connection_error_naming_it(server, dfx_proxies, monkeypatch, how, mode):
+    """A 407 from the proxy for a plain-http request is APIConnectionError naming proxy host:port and 407, never its password."""
+    p = dfx_proxies(407)
+    kw = {"proxy": p.secret_url} if how == "argument" else {}
+    if how == "env":
+        monkeypatch.setenv("HTTP_PROXY", p.secret_url)
+    c = _dfx_client(server, max_retries=0, **kw)
+    try:
+        with pytest.raises(Exception) as info:
+            _dfx_call(c, mode)
+    finally:
+        c.close()
+    _dfx_assert_names_proxy(info.value, p, 407)
+    assert p.seen[0].split(" ")[1].startswith(server.url + "/api/v1/") and server.requests == []
+
+
+def test_dfx_ipv6_target_is_bracketed_in_connect(dfx_proxies):
+    """An https://[::1]:PORT request through a proxy sends `CONNECT [::1]:PORT`; a refusal is APIConnectionError."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+            port = probe.getsockname()[1]
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    p = dfx_proxies(502)
+    c = gumloop.Gumloop(CANARY, base_url="https://[::1]:%d/api/v1" % port, proxy=p.url, max_retries=0, timeout=_DFX_T)
+    try:
+        with pytest.raises(Exception) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+    assert isinstance(info.value, gumloop.APIConnectionError), repr(info.value)
+    # http.client writes HTTP/1.0 on its CONNECT line before 3.12; the brackets are what matter.
+    assert p.seen in (["CONNECT [::1]:%d HTTP/1.1" % port], ["CONNECT [::1]:%d HTTP/1.0" % port])
+
+
+@pytest.mark.parametrize("name", ["ALL_PROXY", "all_proxy"])
+def test_dfx_all_proxy_is_the_fallback_for_http(server, proxy, monkeypatch, name):
+    """ALL_PROXY (either case) is used for http when HTTP_PROXY is unset."""
+    server.default = ok({"direct": True})
+    monkeypatch.setenv(name, proxy.url)
+    c = _dfx_client(server, max_retries=0)
+    try:
+        assert c.request("GET", "x") == {"via": "proxy"}
+    finally:
+        c.close()
+    assert [(s["method"], s["target"]) for s in proxy.seen] == [("GET", server.base + "/x")] and server.requests == []
+
+
+def test_dfx_all_proxy_is_the_fallback_for_https(tls_server, cert_files, proxy, monkeypatch):
+    """ALL_PROXY is used (CONNECT) for https when HTTPS_PROXY is unset."""
+    import ssl
+
+    monkeypatch.setenv("ALL_PROXY", proxy.url)
+    c = gumloop.Gumloop(CANARY, base_url=tls_server.base, ssl_context=ssl.create_default_context(cafile=cert_files[0]),
+                        timeout=_DFX_T, max_retries=0)
+    try:
+        assert c.request("GET", "x") == {"secure": True}
+    finally:
+        c.close()
+    assert [(s["method"], s["target"]) for s in proxy.seen] == [("CONNECT", "127.0.0.1:%d" % tls_server.port)]
+
+
+def test_dfx_scheme_proxy_beats_all_proxy_and_no_proxy_bypasses_it(server, proxy, dfx_proxies, monkeypatch):
+    """HTTP_PROXY wins over ALL_PROXY, and NO_PROXY bypasses ALL_PROXY."""
+    server.default = ok({"direct": True})
+    refusing = dfx_proxies(502)
+    monkeypatch.setenv("ALL_PROXY", refusing.url)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    for env, expected in ((None, {"via": "proxy"}), ("NO_PROXY", {"direct": True})):
+        if env:
+            monkeypatch.delenv("HTTP_PROXY")
+            monkeypatch.setenv(env, "localhost,127.0.0.1")
+        c = _dfx_client(server, max_retries=0)
+        try:
+            assert c.request("GET", "x") == expected
+        finally:
+            c.close()
+    assert refusing.seen == []
+
+
+@pytest.mark.parametrize("answer", [{"results": []}, {}, {"results": None}], ids=["empty", "missing", "null"])
+def test_dfx_cli_mcp_without_results_exits_1_with_a_reason(server, answer):
+    """`gumloop.py mcp SERVER TOOL` with no results exits 1 and says why on stderr."""
+    server.then(ok(answer))
+    r = run_cli(server, "mcp", "gumloop_slack", "send")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip() and "Traceback" not in r.stderr and CANARY not in r.stderr
+
+
+@pytest.mark.parametrize("body", [b"[1,2]", b'"oops"', b"42", b"null", b"true", b"[]", b" [1, 2] \n", b"{}"],
+                         ids=["list", "string", "number", "null", "true", "empty-list", "spaced-list", "empty-object"])
+@pytest.mark.parametrize("status", [400, 500])
+def test_dfx_error_body_json_but_not_an_object(server, status, body):
+    """An error body that is JSON but not an object gives exactly "Gumloop API returned HTTP <status>" (unary and stream)."""
+    server.then(raw(status, body), raw(status, body))
+    c = _dfx_client(server, max_retries=0)
+    try:
+        for mode in ("unary", "stream"):
+            with pytest.raises(gumloop.APIStatusError) as info:
+                _dfx_call(c, mode)
+            assert str(info.value) == "Gumloop API returned HTTP %d" % status and info.value.status_code == status, mode
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("mix", ["all", "no-redirects-or-retries"])
+def test_dfx_no_request_ever_gets_another_requests_answer(server, no_sleep, mix):
+    """8 threads x 25 mixed calls on one client (unary, redirects, retried 503s, streams closed early or cut): each gets its own id."""
+    flaky_seen, lock = set(), threading.Lock()
+
+    def echo(req: Recorded, r: Reply) -> None:
+        r.json({"id": req.query["id"]})
+
+    def flaky(req: Recorded, r: Reply) -> None:
+        with lock:
+            first = req.query["id"] not in flaky_seen
+            flaky_seen.add(req.query["id"])
+        if first:
+            return r.json({"busy": req.query["id"]}, 503, {"Retry-After": "0"})
+        echo(req, r)
+
+    def chat_sse(req: Recorded, r: Reply) -> None:
+        ident = req.json["model"]
+        if not ident.startswith("cut"):
+            return r.sse([chunk(ident)] * 3)
+        r.start_chunked()
+        r.chunk(sse_bytes(chunk(ident)))
+        r.close()  # ends mid-body: the reader gets APIConnectionError after the first chunk
+
+    server.default = _dfx_routes({
+        "/echo": echo, "/flaky": flaky, "/chat/completions": chat_sse,
+        "/redir": lambda req, r: r.send(307, b"", {"Location": "/api/v1/echo?id=" + req.query["id"]}),
+        "/moved": lambda req, r: r.send(308, b"", {"Location": "/api/v1/events?id=" + req.query["id"]}),
+        "/events": lambda req, r: r.sse([{"id": req.query["id"]}] * 3, done=False),
+    })
+    server.httpd.socket.listen(64)  # a backlog of 5 drops SYNs from 8 threads: a 1 s retransmit
+    c = _dfx_client(server)
+    stop, failures, done = threading.Event(), [], [0]
+
+    def one(kind: int, ident: str) -> None:
+        if kind <= 3:
+            path, method = [("echo", "GET"), ("redir", "GET"), ("flaky", "GET"), ("echo", "POST")][kind]
+            got = c.request(method, path, params={"id": ident}, json={"id": ident} if method == "POST" else None)
+            assert got == {"id": ident}, got
+        elif kind <= 6:
+            model = ("cut" + ident) if kind == 6 else ident
+            with c.chat.completions.create(model=model, messages=[], stream=True) as stream:
+                assert next(stream).choices[0].delta.content == model
+                if kind == 5:
+                    assert contents(stream) == [model, model]
+                elif kind == 6:
+                    with pytest.raises(gumloop.APIConnectionError):
+                        contents(stream)
+        else:
+            with c.stream("GET", "moved", params={"id": ident}) as events:
+                assert next(events).json() == {"id": ident}
+
+    def worker(n: int) -> None:
+        for i in range(25):
+            if stop.is_set():
+                return
+            kind, ident = (n * 3 + i) % 8, "%d-%d" % (n, i)
+            if mix != "all" and kind in (1, 2, 7):
+                kind = {1: 0, 2: 4, 7: 5}[kind]
+            try:
+                one(kind, ident)
+                with lock:
+                    done[0] += 1
+            except BaseException as exc:  # noqa: BLE001
+                failures.append((ident, kind, repr(exc)[:200]))
+                stop.set()
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 3 * _DFX_T
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    c.close()
+    assert not any(t.is_alive() for t in threads), "a worker hung"
+    assert failures == [] and done[0] == 200
