@@ -37,28 +37,33 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    NoReturn,
-    Optional,
-    Sequence,
-    Tuple,
-    Type,
-    TypeVar,
-    Union,
-)
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-if TYPE_CHECKING:  # pragma: no cover - imported where a call needs them
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only: `typing` costs ~4 ms at import
     import http.client
     import ssl
+    from typing import (
+        Any,
+        Callable,
+        Dict,
+        Iterable,
+        Iterator,
+        List,
+        Mapping,
+        NoReturn,
+        Optional,
+        Sequence,
+        Tuple,
+        Type,
+        TypeVar,
+        Union,
+    )
+
+    _M = TypeVar("_M", bound="_Model")
+    _S = TypeVar("_S", bound="_EventSource")
+    _Convert = Callable[[Any], Any]
+    _OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
 
 __version__ = "0.1.0"
 
@@ -131,9 +136,6 @@ __all__ = [
 # handler of the application's own, nothing reaches logging.lastResort.
 _log = logging.getLogger("gumloop")
 _log.addHandler(logging.NullHandler())
-
-_M = TypeVar("_M", bound="_Model")
-
 
 ###############################################################################
 # Constants ###################################################################
@@ -338,9 +340,6 @@ class _Headers(_MappingABC):  # type: ignore[type-arg]
     def __getitem__(self, key: str) -> str:
         return self._items[key.lower()]
 
-    def get(self, key: str, default: Any = None) -> Any:  # Mapping.get() goes through KeyError
-        return self._items.get(key.lower(), default)
-
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
@@ -424,9 +423,6 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
 # missing field keeps its default (None, or [] for the response lists), and a field of
 # the wrong type becomes its default instead of an exception. Keys the class does not
 # declare are kept as attributes, and `to_dict()` returns the server's JSON exactly.
-
-_Convert = Callable[[Any], Any]
-
 
 def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
     # A result field: None by default ([] for response lists); `convert` builds nested objects.
@@ -1158,9 +1154,6 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 # for a 2xx stream, hands it to the stream, which calls `release()` once when the body
 # ends. `release()` is the only way back into the pool.
 
-_OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
-
-
 # A credential that never shows itself in repr(), str() or logs.
 class _Secret:
     __slots__ = ("value", "source")
@@ -1232,16 +1225,13 @@ class _Answer:
         self.body = b""
 
 
-# One exchange failed on the network; `phase` says how far the request got.
 class _Failure(Exception):
-    CONNECT = "connect"  # nothing was sent
-    SEND = "send"  # the request was not completely written
-    RESPONSE = "response"  # the request was written; no complete answer
-
-    def __init__(self, cause: BaseException, phase: str, *, stale: bool = False) -> None:
-        super().__init__(phase)
+    # One exchange failed on the network, before (`sent=False`) or after any byte of the
+    # request may have reached the server.
+    def __init__(self, cause: BaseException, *, sent: bool, stale: bool = False) -> None:
+        super().__init__(type(cause).__name__)
         self.cause = cause
-        self.phase = phase
+        self.sent = sent
         self.stale = stale  # a reused connection closed before any response byte
 
 
@@ -1543,7 +1533,7 @@ class _Transport:
             if proxy_name and str(exc).startswith("Tunnel connection failed"):
                 status = str(exc).partition(":")[2].strip()
                 raise APIConnectionError("proxy %s refused the tunnel to %s:%d: %s" % (proxy_name, host, port, status)) from None
-            raise _Failure(exc, _Failure.CONNECT) from None
+            raise _Failure(exc, sent=False) from None
         return _Conn(http_conn, key, proxy_name, proxy_headers if proxy and scheme == "http" else None)
 
     def _ssl(self) -> "ssl.SSLContext":
@@ -1570,20 +1560,20 @@ class _Transport:
             conn.http.request(req.method, target, body=req.body, headers=headers)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise _Failure(exc, _Failure.SEND, stale=reused and not isinstance(exc, socket.timeout)) from None
+            raise _Failure(exc, sent=True, stale=reused and not isinstance(exc, socket.timeout)) from None
         try:
             response = conn.http.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             # RemoteDisconnected (a ConnectionResetError): not one byte of an answer came.
             stale = reused and isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError))
-            raise _Failure(exc, _Failure.RESPONSE, stale=stale) from None
+            raise _Failure(exc, sent=True, stale=stale) from None
         try:
             length = _body_length(response, req.method)
         except ValueError as exc:
             response.close()
             conn.close()
-            raise _Failure(exc, _Failure.RESPONSE) from None
+            raise _Failure(exc, sent=True) from None
         # Both framings at once: which one the server meant is unknown, so the connection
         # serves no other request (the body is read as chunked, as RFC 9112 says).
         ambiguous = length is None and response.getheader("content-length") is not None
@@ -1597,7 +1587,7 @@ class _Transport:
             answer.body = _read_body(response, length, None if answer.status < 300 else _MAX_ERROR_BODY)
         except (OSError, http.client.HTTPException) as exc:
             self.release(conn, response, reusable=False)
-            raise _Failure(exc, _Failure.RESPONSE) from None
+            raise _Failure(exc, sent=True) from None
         self.release(conn, response, reusable=answer.reusable and response.isclosed())
         return answer
 
@@ -1633,7 +1623,7 @@ def _may_retry_failure(method: str, failure: _Failure) -> bool:
     # POST/PATCH: only when the server cannot have seen the request. A read timeout or
     # a reset after the request was written on a fresh connection may mean the work
     # is already done (a Slack message sent, a generation billed).
-    return failure.phase == _Failure.CONNECT
+    return not failure.sent
 
 
 def _may_retry_status(method: str, status: int) -> bool:
@@ -1771,6 +1761,12 @@ class _EventSource:
         self._conn.shutdown()  # first: it wakes a read blocked in another thread
         self._response.close()
 
+    def __iter__(self: _S) -> _S:
+        return self
+
+    def __enter__(self: _S) -> _S:
+        return self
+
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
@@ -1784,12 +1780,6 @@ class _EventSource:
 class EventStream(_EventSource):
     """`client.stream(...)`: every server-sent event as it arrives."""
 
-    def __iter__(self) -> "EventStream":
-        return self
-
-    def __enter__(self) -> "EventStream":
-        return self
-
     def __next__(self) -> ServerSentEvent:
         event = self._next_event()
         if event is None:
@@ -1799,12 +1789,6 @@ class EventStream(_EventSource):
 
 class Stream(_EventSource):
     """A streamed chat completion: iterate `ChatStreamChunk`s, or `collect()` them."""
-
-    def __iter__(self) -> "Stream":
-        return self
-
-    def __enter__(self) -> "Stream":
-        return self
 
     def __next__(self) -> ChatStreamChunk:
         while True:
@@ -1945,10 +1929,10 @@ def _decode_body(raw: Optional[bytes], secrets: Sequence[str]) -> Any:
         ) from None
 
 
-def _segment(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError("%s must be a non-empty string, got %r" % (name, value))
-    return quote(value, safe="")
+def _server_path(server_id: Any, rest: str = "") -> str:
+    if not isinstance(server_id, str) or not server_id:
+        raise TypeError("server_id must be a non-empty string, got %r" % (server_id,))
+    return "mcp/servers/" + quote(server_id, safe="") + rest
 
 
 class Gumloop:
@@ -2185,38 +2169,33 @@ class _Mcp:
         return self._get(McpServersResponse, "mcp/servers", params, team_id, timeout)
 
     def get_server(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpServerResponse:
-        return self._get(McpServerResponse, "mcp/servers/" + _segment(server_id, "server_id"), params, team_id, timeout)
+        return self._get(McpServerResponse, _server_path(server_id), params, team_id, timeout)
 
     def list_accounts(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None) -> McpServerAccountsResponse:
-        path = "mcp/servers/%s/accounts" % _segment(server_id, "server_id")
-        return self._get(McpServerAccountsResponse, path, {}, team_id, timeout)
+        return self._get(McpServerAccountsResponse, _server_path(server_id, "/accounts"), {}, team_id, timeout)
 
     def list_tools(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpToolsResponse:
-        path = "mcp/servers/%s/tools" % _segment(server_id, "server_id")
-        return self._get(McpToolsResponse, path, params, team_id, timeout)
+        return self._get(McpToolsResponse, _server_path(server_id, "/tools"), params, team_id, timeout)
 
     def list_resources(
         self, server_id: str, *, cursor: Optional[str] = None, team_id: Optional[str] = None,
         timeout: Optional[float] = None, **params: Any,
     ) -> McpResourcesResponse:
-        path = "mcp/servers/%s/resources" % _segment(server_id, "server_id")
-        return self._get(McpResourcesResponse, path, dict(params, cursor=cursor), team_id, timeout)
+        return self._get(McpResourcesResponse, _server_path(server_id, "/resources"), dict(params, cursor=cursor), team_id, timeout)
 
     def get_resource(
         self, server_id: str, uri: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
     ) -> McpResourceReadResponse:
-        path = "mcp/servers/%s/resources/read" % _segment(server_id, "server_id")
-        return self._get(McpResourceReadResponse, path, dict(params, uri=uri), team_id, timeout)
+        return self._get(McpResourceReadResponse, _server_path(server_id, "/resources/read"), dict(params, uri=uri), team_id, timeout)
 
     def list_prompts(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpPromptsResponse:
-        path = "mcp/servers/%s/prompts" % _segment(server_id, "server_id")
-        return self._get(McpPromptsResponse, path, params, team_id, timeout)
+        return self._get(McpPromptsResponse, _server_path(server_id, "/prompts"), params, team_id, timeout)
 
     def get_prompt(
         self, server_id: str, name: str, arguments: Optional[Mapping[str, Any]] = None, *,
         team_id: Optional[str] = None, timeout: Optional[float] = None,
     ) -> McpPromptResponse:
-        path = "mcp/servers/%s/prompts/get" % _segment(server_id, "server_id")
+        path = _server_path(server_id, "/prompts/get")
         body = {"name": name, "arguments": dict(arguments or {})}
         return _result_object(McpPromptResponse, self._post_with_team(path, body, team_id, timeout), path)
 
@@ -2256,37 +2235,25 @@ class GumloopClient:
         )
         if not isinstance(api_key, str) or not api_key:
             raise TypeError("api_key must be a non-empty string")
-        self._api_key = _Secret(api_key, "api_key")
         self.user_id = user_id
         self.project_id = project_id
-        self.base_url = (base_url or _env("GUMLOOP_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.timeout: Optional[float] = DEFAULT_TIMEOUT
-        self._transport = _Transport()
+        # The flows API names its user in the body and the query, and takes no team.
+        self._client = Gumloop(api_key)
+        self._client.user_id = self._client.team_id = None
+        self.base_url = base_url.rstrip("/") if base_url else self._client.base_url
 
     @property
     def api_key(self) -> str:
-        return self._api_key.value
+        return self._client.access_token or ""
 
     def __repr__(self) -> str:
-        return "GumloopClient(base_url=%r, api_key=%r, user_id=%r, project_id=%r)" % (
-            self.base_url, self._api_key, self.user_id, self.project_id,
+        return "GumloopClient(base_url=%r, api_key=<set: api_key>, user_id=%r, project_id=%r)" % (
+            self.base_url, self.user_id, self.project_id,
         )
 
     def _call(self, method: str, path: str, *, params: Optional[Dict[str, Any]] = None, body: Any = None) -> Any:
-        url = self.base_url.rstrip("/") + "/" + path
-        if params:
-            url += "?" + _encode_query(params)
-        headers = {
-            "User-Agent": _USER_AGENT,
-            "Accept": "application/json",
-            "Authorization": "Bearer " + self._api_key.value,
-        }
-        data = None
-        if body is not None:
-            data = _encode_json(body)
-            headers["Content-Type"] = "application/json"
-        req = _Request(method, url, headers, data, self.timeout, (self._api_key.value,))
-        return self._transport.call_json(req)
+        self._client.base_url = self.base_url.rstrip("/")  # read on every call: settable after construction
+        return self._client.request(method, path, params=params, json=body)
 
     def start_flow(self, flow_id: str, inputs: Optional[Mapping[str, Any]] = None) -> str:
         """Start a saved flow; returns its run_id."""
@@ -2367,7 +2334,7 @@ class GumloopClient:
             _sleep(wait)
 
     def close(self) -> None:
-        self._transport.close()
+        self._client.close()
 
     def __enter__(self) -> "GumloopClient":
         return self

@@ -2115,13 +2115,14 @@ def test_flow_without_deadline_polls_until_done(server, no_sleep):
 
 
 def test_flow_poll_failures_are_tried_again(server, no_sleep):
+    # Each failed poll is one GET tried three times by the transport (max_retries=2).
     flow_server(server, ["RUNNING", lambda q, r: r.json({"error": "bad gateway"}, 502)] +
-                [lambda q, r: r.json({}, 502)] * 2 + ["DONE"], {"k": 2})
+                [lambda q, r: r.json({}, 502)] * 5 + ["DONE"], {"k": 2})
     c = flows_client(server)
-    c._transport.max_retries = 0
     assert c.run_flow("f", {}) == {"k": 2}
     assert {r.conn for r in server.requests} == {1}
-    flow_server(server, [lambda q, r: r.json({}, 500)] * 5 + ["DONE"])
+    assert len(server.requests) == 1 + 1 + 3 + 3 + 1
+    flow_server(server, [lambda q, r: r.json({}, 500)] * 15 + ["DONE"])
     with pytest.raises(gumloop.InternalServerError):
         c.run_flow("f", {})
     assert len(server.script) == 1  # the fifth failure in a row raised; DONE was never asked for
