@@ -209,7 +209,8 @@ class APIStatusError(GumloopError):
         self.message = message
         self.status_code = status_code
         self.body = body
-        self.headers: Mapping[str, str] = headers if headers is not None else _Headers(())
+        # The response's http.client.HTTPMessage: case-insensitive, as headers are.
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.request_id: Optional[str] = self.headers.get("x-request-id")
         error = body.get("error") if isinstance(body, dict) else None
         self.error: Any = error
@@ -326,31 +327,6 @@ def _flat_details(body: Any) -> Dict[str, Any]:
     if isinstance(metadata, dict):
         return metadata
     return {k: v for k, v in body.items() if k not in _FLAT_RESERVED_KEYS}
-
-
-class _Headers(_MappingABC):  # type: ignore[type-arg]
-    # Case-insensitive, read-only response headers (repeated ones joined with ', ').
-
-    def __init__(self, items: Iterable[Tuple[str, str]]) -> None:
-        self._items: Dict[str, str] = {}
-        for key, value in items:
-            key = key.lower()
-            self._items[key] = self._items[key] + ", " + value if key in self._items else value
-
-    def __getitem__(self, key: str) -> str:
-        return self._items[key.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._items
-
-    def __repr__(self) -> str:
-        return "Headers(%r)" % (self._items,)
 
 
 _MIN_REDACT = 6  # shorter "secrets" (test placeholders) would shred every message
@@ -489,12 +465,8 @@ class _Model:
         raw = self.__dict__.get("_raw")
         if raw is not None:
             return _copy_json(raw)  # type: ignore[no-any-return]
-        out = {}
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, field.name)
-            if value is not None:
-                out[field.name] = _dump_value(value)
-        return out
+        values = ((field.name, getattr(self, field.name)) for field in dataclasses.fields(self))  # type: ignore[arg-type]
+        return {name: _dump_value(value) for name, value in values if value is not None}
 
     def model_dump(self, **_options: Any) -> Dict[str, Any]:
         """Same as to_dict(), for code written against pydantic models."""
@@ -511,12 +483,9 @@ class _Model:
         return _build(cls, obj)
 
     def __repr__(self) -> str:
-        parts = []
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, field.name)
-            if value is not None and value != []:
-                parts.append("%s=%r" % (field.name, value))
-        return "%s(%s)" % (type(self).__name__, ", ".join(parts))
+        # Compact: the fields that are set.
+        values = ((field.name, getattr(self, field.name)) for field in dataclasses.fields(self))  # type: ignore[arg-type]
+        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (n, v) for n, v in values if v is not None and v != []))
 
 
 def _dump_value(value: Any) -> Any:
@@ -737,15 +706,8 @@ class McpToolCallRequest:
 
     def to_dict(self) -> Dict[str, Any]:
         """The call as sent: `ref` and `account` only when set, `arguments` always an object."""
-        call: Dict[str, Any] = {
-            "server_id": self.server_id,
-            "tool_name": self.tool_name,
-            "arguments": self.arguments if self.arguments is not None else {},
-        }
-        if self.ref is not None:
-            call["ref"] = self.ref
-        if self.account is not None:
-            call["account"] = self.account
+        call = {"server_id": self.server_id, "tool_name": self.tool_name, "arguments": self.arguments or {}}
+        call.update((name, value) for name, value in (("ref", self.ref), ("account", self.account)) if value is not None)
         return call
 
     model_dump = to_dict
@@ -998,13 +960,12 @@ class ServerSentEvent:
         return _parse_json_text(self.data, "event data")
 
     def __repr__(self) -> str:
-        parts = ["event=%r" % self.event] if self.event != "message" else []
-        parts.append("data=%r" % (self.data if len(self.data) <= 80 else self.data[:77] + "..."))
-        if self.id:
-            parts.append("id=%r" % self.id)
-        if self.retry is not None:
-            parts.append("retry=%r" % self.retry)
-        return "ServerSentEvent(%s)" % ", ".join(parts)
+        # Compact: only what differs from the defaults, and at most 80 characters of data.
+        data = self.data if len(self.data) <= 80 else self.data[:77] + "..."
+        shown = [("event", self.event != "message"), ("data", True), ("id", bool(self.id)), ("retry", self.retry is not None)]
+        return "ServerSentEvent(%s)" % ", ".join(
+            "%s=%r" % (name, data if name == "data" else getattr(self, name)) for name, show in shown if show
+        )
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -1219,7 +1180,7 @@ class _Answer:
         self.conn = conn
         self.response = response
         self.status: int = response.status
-        self.headers = _Headers(response.getheaders())
+        self.headers: Mapping[str, str] = response.msg  # type: ignore[assignment]  # case-insensitive
         self.length = length  # body bytes to come; None: chunked, or until the connection closes
         self.reusable = reusable  # framing unambiguous: the connection may serve another request
         self.body = b""
@@ -1322,10 +1283,7 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
     found = proxies.get(url_parts.scheme) or proxies.get("all")
     if not found:
         return None
-    host = url_parts.hostname or ""
-    if url_parts.port:
-        host = "%s:%d" % (host, url_parts.port)
-    if urllib.request.proxy_bypass_environment(host, proxies):  # type: ignore[attr-defined]
+    if urllib.request.proxy_bypass_environment(url_parts.netloc.rpartition("@")[2], proxies):  # type: ignore[attr-defined]
         return None
     return found
 
@@ -2261,13 +2219,14 @@ class GumloopClient:
             raise TypeError("flow_id must be a non-empty string")
         if inputs is not None and not isinstance(inputs, _MappingABC):
             raise TypeError("inputs must be a dict of input name to value")
-        body: Dict[str, Any] = {
+        body = {
             "user_id": self.user_id,
             "saved_item_id": flow_id,
             "pipeline_inputs": [{"input_name": k, "value": v} for k, v in (inputs or {}).items()],
+            "project_id": self.project_id,
         }
-        if self.project_id:
-            body["project_id"] = self.project_id
+        if not self.project_id:
+            del body["project_id"]
         answer = self._call("POST", "start_pipeline", body=body)
         run_id = answer.get("run_id") if isinstance(answer, dict) else None
         if not isinstance(run_id, str) or not run_id:
@@ -2276,9 +2235,7 @@ class GumloopClient:
 
     def get_run_status(self, run_id: str) -> Dict[str, Any]:
         """The run's status dict: state, outputs, log."""
-        params: Dict[str, Any] = {"run_id": run_id, "user_id": self.user_id}
-        if self.project_id:
-            params["project_id"] = self.project_id
+        params = {"run_id": run_id, "user_id": self.user_id, "project_id": self.project_id or None}
         status = self._call("GET", "get_pl_run", params=params)
         if not isinstance(status, dict):
             raise GumloopError("get_pl_run answered with something other than a JSON object")
@@ -2320,18 +2277,11 @@ class GumloopClient:
                 state = status.get("state")
                 if state == "DONE":
                     return status.get("outputs")
-                if state == "FAILED":
-                    raise FlowRunError(
-                        "flow run %s failed" % run_id, run_id=run_id, state=state, log=status.get("log")
-                    )
-                if state in ("TERMINATING", "TERMINATED"):
-                    raise FlowRunError(
-                        "flow run %s was terminated" % run_id, run_id=run_id, state=state, log=status.get("log")
-                    )
-            wait = poll_interval
-            if timeout is not None:
-                wait = min(wait, max(0.0, started + timeout - _monotonic()))
-            _sleep(wait)
+                if state in ("FAILED", "TERMINATING", "TERMINATED"):
+                    how = "failed" if state == "FAILED" else "was terminated"
+                    raise FlowRunError("flow run %s %s" % (run_id, how), run_id=run_id, state=state, log=status.get("log"))
+            left = None if timeout is None else max(0.0, started + timeout - _monotonic())
+            _sleep(poll_interval if left is None else min(poll_interval, left))
 
     def close(self) -> None:
         self._client.close()
