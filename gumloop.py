@@ -212,19 +212,12 @@ class APIStatusError(GumloopError):
         # The response's http.client.HTTPMessage: case-insensitive, as headers are.
         self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.request_id: Optional[str] = self.headers.get("x-request-id")
-        error = body.get("error") if isinstance(body, dict) else None
-        self.error: Any = error
-        details: Any
-        if isinstance(error, dict):
-            self.code: Any = error.get("code")
-            self.type: Any = error.get("type")
-            self.param: Any = error.get("param")
-            details = error.get("details")
-        else:
-            self.code = error if isinstance(error, str) else None
-            self.type = None
-            self.param = None
-            details = _flat_details(body)
+        self.error: Any = body.get("error") if isinstance(body, dict) else None
+        error = self.error if isinstance(self.error, dict) else {}  # {"error": {"code", "type", ...}}
+        self.code: Any = error.get("code", self.error if isinstance(self.error, str) else None)
+        self.type: Any = error.get("type")
+        self.param: Any = error.get("param")
+        details = error.get("details") if isinstance(self.error, dict) else _flat_details(body)
         self.details: Dict[str, Any] = details if isinstance(details, dict) else {}
 
     def __repr__(self) -> str:
@@ -2371,35 +2364,26 @@ def _cli_client(args: Any) -> Gumloop:
 
 def _cli_chat(args: Any, out: Any, err: Any) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    messages = []
-    if args.system:
-        messages.append({"role": "system", "content": args.system})
+    messages = [{"role": "system", "content": args.system}] if args.system else []
     messages.append({"role": "user", "content": prompt})
     with _cli_client(args) as client:
         if args.no_stream:
             result = client.chat.completions.create(model=args.model, messages=messages)
-            if args.json:
-                out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-            else:
-                message = result.choices[0].message if result.choices else ChatMessage()
-                out.write((message.content or "") + "\n")
+            text = result.choices[0].message.content if result.choices else None
+            out.write((json.dumps(result.to_dict(), ensure_ascii=False) if args.json else text or "") + "\n")
         else:
-            stream = client.chat.completions.create(model=args.model, messages=messages, stream=True)
             merger = _ChunkMerger()
-            with stream:
+            with client.chat.completions.create(model=args.model, messages=messages, stream=True) as stream:
                 for chunk in stream:
                     merger.add(chunk)
                     if args.json:
                         out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
                     elif chunk.error is not None:
                         raise StreamError(str(chunk.error.message or "stream error"), code=chunk.error.code)
-                    else:
-                        for choice in chunk.choices[:1]:
-                            if choice.delta.content:
-                                out.write(choice.delta.content)
+                    elif chunk.choices and chunk.choices[0].delta.content:
+                        out.write(chunk.choices[0].delta.content)
                     out.flush()
-            if not args.json:
-                out.write("\n")
+            out.write("" if args.json else "\n")
             result = merger.result()
         out.flush()
         _cli_notes(result, args.save_images, err)
