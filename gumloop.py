@@ -1255,11 +1255,9 @@ def _readable(sock: Any) -> bool:
     import select
 
     try:
-        if hasattr(select, "poll"):
-            poller = select.poll()
-            poller.register(sock, select.POLLIN)
-            return bool(poller.poll(0))
-        return bool(select.select([sock], [], [], 0)[0])
+        poller = select.poll()  # not select(): it cannot watch descriptors past 1023
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
 
@@ -1384,12 +1382,10 @@ class _Transport:
     def _redirected(self, req: _Request, original: Any, location: str) -> _Request:
         url = urljoin(req.url, location)
         new = urlsplit(url)
-        headers = dict(req.headers)
+        headers = req.headers
         if (new.scheme, new.hostname, _port(new)) != (original.scheme, original.hostname, _port(original)):
             # Credentials go only to the origin they were given for.
-            for name in list(headers):
-                if name.lower() in ("authorization", "x-auth-key", "cookie"):
-                    del headers[name]
+            headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-auth-key", "cookie")}
         _log.debug("redirect %s -> %s", req.method, new.path)
         return _Request(req.method, url, headers, req.body, req.timeout, req.secrets)
 
@@ -1777,65 +1773,51 @@ class Stream(_EventSource):
 # Folds stream chunks into the shape of a unary result.
 class _ChunkMerger:
     def __init__(self) -> None:
-        self.head: Dict[str, Any] = {}
+        self.raw: Dict[str, Any] = {"object": "chat.completion"}
         self.choices: Dict[int, Dict[str, Any]] = {}
-        self.tool_calls: Dict[int, Dict[int, Dict[str, Any]]] = {}
-        self.usage: Optional[Dict[str, Any]] = None
+        self.tool_calls: Dict[Tuple[int, int], Dict[str, Any]] = {}  # (choice, call index) -> call
 
     def add(self, chunk: ChatStreamChunk) -> None:
         raw: Dict[str, Any] = chunk.__dict__["_raw"]
         for key in ("id", "created", "model", "system_fingerprint"):
-            if raw.get(key) is not None and key not in self.head:
-                self.head[key] = raw[key]
+            if raw.get(key) is not None:
+                self.raw.setdefault(key, raw[key])
         if isinstance(raw.get("usage"), dict):
-            self.usage = raw["usage"]
+            self.raw["usage"] = raw["usage"]
         for position, choice in enumerate(chunk.choices):
             index = choice.index if isinstance(choice.index, int) else position
             merged = self.choices.setdefault(index, {"index": index, "message": {"role": "assistant", "content": None}, "finish_reason": None})
-            message = merged["message"]
-            delta = choice.delta
+            message, delta = merged["message"], choice.delta
             if isinstance(delta.role, str):
                 message["role"] = delta.role
-            if isinstance(delta.content, str):
-                message["content"] = (message["content"] or "") + delta.content
-            for name in ("reasoning", "refusal"):
+            for name in ("content", "reasoning", "refusal"):
                 value = getattr(delta, name)
                 if isinstance(value, str):
-                    message[name] = message.get(name, "") + value
+                    message[name] = (message.get(name) or "") + value
             if delta.images:
                 message.setdefault("images", []).extend(image.to_dict() for image in delta.images)
-            for position_tc, call in enumerate(delta.tool_calls or ()):
-                self._add_tool_call(index, position_tc, call)
+            for slot, call in enumerate(delta.tool_calls or ()):
+                self._add_tool_call((index, call.index if isinstance(call.index, int) else slot), call)
             if choice.finish_reason is not None:
                 merged["finish_reason"] = choice.finish_reason
 
-    def _add_tool_call(self, choice: int, position: int, call: ToolCall) -> None:
-        calls = self.tool_calls.setdefault(choice, {})
-        slot = call.index if isinstance(call.index, int) else position
-        merged = calls.setdefault(slot, {"id": None, "type": "function", "function": {"name": None, "arguments": ""}})
-        if call.id is not None:
-            merged["id"] = call.id
-        if call.type is not None:
-            merged["type"] = call.type
-        function = call.function
-        if isinstance(function.name, str):
-            merged["function"]["name"] = (merged["function"]["name"] or "") + function.name
-        if isinstance(function.arguments, str):
-            merged["function"]["arguments"] += function.arguments
+    def _add_tool_call(self, key: Tuple[int, int], call: ToolCall) -> None:
+        merged = self.tool_calls.setdefault(key, {"id": None, "type": "function", "function": {"name": None, "arguments": ""}})
+        for name in ("id", "type"):
+            if getattr(call, name) is not None:
+                merged[name] = getattr(call, name)
+        function = merged["function"]
+        if isinstance(call.function.name, str):
+            function["name"] = (function["name"] or "") + call.function.name
+        if isinstance(call.function.arguments, str):
+            function["arguments"] += call.function.arguments
 
     def result(self) -> ChatResult:
-        raw: Dict[str, Any] = {"object": "chat.completion"}
-        raw.update(self.head)
-        choices = []
-        for index in sorted(self.choices):
-            choice = _copy_json(self.choices[index])
-            calls = self.tool_calls.get(index)
-            if calls:
-                choice["message"]["tool_calls"] = [_copy_json(calls[k]) for k in sorted(calls)]
-            choices.append(choice)
-        raw["choices"] = choices
-        if self.usage is not None:
-            raw["usage"] = _copy_json(self.usage)
+        raw = _copy_json(self.raw)
+        raw["choices"] = choices = [_copy_json(self.choices[index]) for index in sorted(self.choices)]
+        for (index, _), call in sorted(self.tool_calls.items()):
+            choice = next(c for c in choices if c["index"] == index)
+            choice["message"].setdefault("tool_calls", []).append(_copy_json(call))
         return _build(ChatResult, raw)
 
 
@@ -1852,13 +1834,13 @@ def _derive_stream_base_url(base_url: str) -> str:
 
 
 def _encode_query(params: Mapping[str, Any]) -> str:
-    pairs: List[Tuple[str, str]] = []
-    for key, value in params.items():
-        if value is None:
-            continue
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if item is not None:
-                pairs.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
+    # None is left out, a list repeats its key, and booleans are written as JSON writes them.
+    pairs = [
+        (key, str(item).lower() if isinstance(item, bool) else str(item))
+        for key, value in params.items()
+        for item in (value if isinstance(value, (list, tuple)) else [value])
+        if item is not None
+    ]
     return urlencode(pairs)
 
 
@@ -2435,15 +2417,14 @@ def _cli_flow(args: Any, inputs: Dict[str, Any], out: Any, err: Any) -> int:
     show = err.isatty()
 
     def progress(status: Dict[str, Any]) -> None:
-        if show:
-            err.write("\r%6.1fs  %-12s" % (_monotonic() - started, status.get("state")))
-            err.flush()
+        err.write("\r%6.1fs  %-12s" % (_monotonic() - started, status.get("state")))
+        err.flush()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         client = GumloopClient(token, user_id, args.project_id, base_url=args.base_url)
     with client:
-        outputs = client.run_flow(args.flow_id, inputs, timeout=args.timeout, on_status=progress)
+        outputs = client.run_flow(args.flow_id, inputs, timeout=args.timeout, on_status=progress if show else None)
     if show:
         err.write("\n")
     out.write(json.dumps(outputs, ensure_ascii=False, indent=2) + "\n")
