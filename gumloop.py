@@ -32,12 +32,13 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, unquote, unquote_to_bytes, urlencode, urljoin, urlsplit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only: `typing` costs ~4 ms at import
@@ -345,8 +346,6 @@ def _redact_json(value: Any, secrets: Sequence[str]) -> Any:
 
 
 def _excerpt(raw: bytes) -> str:
-    import re
-
     text = raw[: _MAX_EXCERPT * 20].decode("utf-8", "replace")
     text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.S | re.I)
     text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
@@ -356,29 +355,23 @@ def _excerpt(raw: bytes) -> str:
 def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: Sequence[str]) -> APIStatusError:
     # Map an error answer to its class; the message follows SPEC's order of preference.
     fallback = "Gumloop API returned HTTP %d" % status
-    body: Any = None
-    is_json = False
-    if raw.strip():
-        try:
-            body, is_json = json.loads(raw), True
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+    try:
+        body: Any = json.loads(raw) if raw.strip() else None
+    except ValueError:  # an HTML page from a proxy, say: shown as a short excerpt
+        body = raw.decode("utf-8", "replace")
+        fallback += ": " + _excerpt(raw)
     body = _redact_json(body, secrets)
     message = fallback
     if isinstance(body, dict):
         error = body.get("error")
-        top_message = body.get("message")
-        description = body.get("error_description")
-        if isinstance(error, dict) and error.get("message"):
-            message = str(error["message"])
-        elif isinstance(top_message, str) and top_message:
-            message = top_message
-        elif isinstance(description, str) and description:
-            message = description
+        nested = error.get("message") if isinstance(error, dict) else None
+        flat = [text for text in (body.get("message"), body.get("error_description")) if isinstance(text, str) and text]
+        if nested:
+            message = str(nested)
+        elif flat:
+            message = flat[0]
         elif isinstance(error, str) and error:
             message = "%s: %s" % (fallback, error)
-    elif body is not None and not is_json:
-        message = "%s: %s" % (fallback, _excerpt(raw))
     message = _redact(message, secrets)
     cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
     return cls(message, status_code=status, body=body, headers=headers)
@@ -395,10 +388,9 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
 
 def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
     # A result field: None by default ([] for response lists); `convert` builds nested objects.
-    metadata = {"convert": convert} if convert else {}
     if many:
-        return dataclasses.field(default_factory=list, metadata=metadata)
-    return dataclasses.field(default=None, metadata=metadata)
+        return dataclasses.field(default_factory=list, metadata={"convert": convert})
+    return dataclasses.field(default=None, metadata={"convert": convert})
 
 
 def _object(cls: Type["_Model"]) -> _Convert:
@@ -450,9 +442,8 @@ def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
     return obj
 
 
+# Base of the result dataclasses: to_dict() and pydantic-style helpers.
 class _Model:
-    """Base of the result dataclasses: to_dict() and pydantic-style helpers."""
-
     def to_dict(self) -> Dict[str, Any]:
         """The JSON object as the server sent it (a copy); for a result made in code, its set fields."""
         raw = self.__dict__.get("_raw")
@@ -531,8 +522,7 @@ class ChatImage(_Model):
         url = self.image_url.url
         if not isinstance(url, str) or not url.startswith("data:"):
             return None
-        head = url[5:].split(",", 1)[0]
-        return head.split(";", 1)[0] or None
+        return url[5:].split(",", 1)[0].split(";", 1)[0] or None  # data:image/png;base64,...
 
     def data(self) -> bytes:
         """The image bytes decoded from the data URL."""
@@ -542,14 +532,11 @@ class ChatImage(_Model):
         head, payload = url[5:].split(",", 1)
         if head.endswith(";base64"):
             import base64
-            import binascii
 
             try:
                 return base64.b64decode(payload)
-            except (binascii.Error, ValueError) as exc:
+            except ValueError as exc:  # binascii.Error
                 raise GumloopError("image data URL is not valid base64: %s" % exc) from None
-        from urllib.parse import unquote_to_bytes
-
         return unquote_to_bytes(payload)
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> str:
@@ -733,9 +720,7 @@ class McpToolCallResult(_Model):
     @property
     def decoded_content(self) -> Optional[List[Any]]:
         """Each content string JSON-decoded; plain text and non-strings pass through."""
-        if self.content is None:
-            return None
-        return [_decode_content_item(item) for item in self.content]
+        return None if self.content is None else [_decode_content_item(item) for item in self.content]
 
 
 @dataclasses.dataclass(repr=False)
@@ -1074,10 +1059,7 @@ class SSEDecoder:
             parts = self._data
             data = str(parts[0] if len(parts) == 1 else b"\n".join(parts), "utf-8", "replace")
             event = ServerSentEvent(self._event or "message", data, self._last_id, self._retry)
-        self._data = []
-        self._size = 0
-        self._event = ""
-        self._retry = None
+        self._data, self._size, self._event, self._retry = [], 0, "", None
         return event
 
     def _overflow(self) -> None:
@@ -1110,16 +1092,12 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 
 # A credential that never shows itself in repr(), str() or logs.
 class _Secret:
-    __slots__ = ("value", "source")
-
     def __init__(self, value: str, source: str) -> None:
         self.value = value
         self.source = source
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # str() says the same
         return "<set: %s>" % self.source
-
-    __str__ = __repr__
 
 
 @dataclasses.dataclass
@@ -1244,9 +1222,8 @@ class _Pool:
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, {}
-        for conns in idle.values():
-            for conn in conns:
-                conn.close()
+        for conn in [conn for conns in idle.values() for conn in conns]:
+            conn.close()
 
 
 def _readable(sock: Any) -> bool:
@@ -1293,8 +1270,7 @@ def _body_length(response: "http.client.HTTPResponse", method: str) -> Optional[
         raise ValueError("malformed response headers")
     if method == "HEAD" or response.status in (204, 304):
         return 0
-    encoding = response.getheader("transfer-encoding")
-    if encoding is not None and encoding.lower() == "chunked":
+    if (response.getheader("transfer-encoding") or "").lower() == "chunked":
         return None
     values = response.msg.get_all("content-length") or []
     if not values:
@@ -1458,7 +1434,6 @@ class _Transport:
             proxy_name = "%s:%d" % connect_to
             if proxy_parts.username is not None:
                 import base64
-                from urllib.parse import unquote
 
                 userpass = "%s:%s" % (unquote(proxy_parts.username), unquote(proxy_parts.password or ""))
                 proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(userpass.encode()).decode()
@@ -1759,10 +1734,9 @@ class Stream(_EventSource):
         try:
             for chunk in self:
                 if chunk.error is not None:
-                    error = chunk.error
-                    message = error.message if isinstance(error.message, str) else "stream reported an error"
+                    message = chunk.error.message if isinstance(chunk.error.message, str) else "stream reported an error"
                     raise StreamError(
-                        _redact(message, self._req.secrets), code=error.code, chunk=chunk, partial=merger.result()
+                        _redact(message, self._req.secrets), code=chunk.error.code, chunk=chunk, partial=merger.result()
                     )
                 merger.add(chunk)
         finally:
@@ -1918,16 +1892,11 @@ class Gumloop:
         # Rotated tokens (per-invocation sandbox credentials) are picked up on every call.
         return _env("GUMLOOP_ACCESS_TOKEN") or self._env_token_at_init
 
-    def _token_source(self) -> str:
-        if self._token is not None:
-            return "<set: %s>" % self._token.source
-        if self.access_token:
-            return "<set: env GUMLOOP_ACCESS_TOKEN>"
-        return "<missing>"
-
     def __repr__(self) -> str:
+        # Where the token comes from, never the token.
+        source = repr(self._token) if self._token else "<set: env GUMLOOP_ACCESS_TOKEN>" if self.access_token else "<missing>"
         return "Gumloop(base_url=%r, stream_base_url=%r, token=%s, user_id=%r, team_id=%r)" % (
-            self.base_url, self.stream_base_url, self._token_source(), self.user_id, self.team_id,
+            self.base_url, self.stream_base_url, source, self.user_id, self.team_id,
         )
 
     def _headers(self, accept: str, has_body: bool) -> Tuple[Dict[str, str], Tuple[str, ...]]:
@@ -2047,9 +2016,8 @@ class _Chat:
         self.completions = _Completions(client)
 
 
+# `client.mcp`: tool execution and the read endpoints.
 class _Mcp:
-    """`client.mcp`: tool execution and the read endpoints."""
-
     def __init__(self, client: Gumloop) -> None:
         self._client = client
 
@@ -2090,10 +2058,8 @@ class _Mcp:
         """Run 1 to 5 MCP tool calls in one request."""
         if isinstance(calls, (str, bytes, _MappingABC)) or not isinstance(calls, _SequenceABC):
             raise TypeError("calls must be a list of dicts or McpToolCallRequest")
-        if not calls:
-            raise ValueError("calls cannot be empty")
-        if len(calls) > 5:
-            raise ValueError("calls cannot exceed 5 items per request")
+        if not 1 <= len(calls) <= 5:
+            raise ValueError("calls takes 1 to 5 tool calls per request, got %d" % len(calls))
         wire = [_mcp_call(call) for call in calls]
         body = self._post_with_team("mcp/tools/call", {"calls": wire}, team_id, timeout)
         return _result_object(McpExecuteResponse, body, "mcp/tools/call")
@@ -2137,9 +2103,8 @@ def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, A
     if isinstance(call, McpToolCallRequest):
         wire = call.to_dict()
     elif isinstance(call, _MappingABC):
-        wire = {k: v for k, v in call.items() if v is not None or k == "arguments"}
-        if wire.get("arguments") is None:
-            wire["arguments"] = {}
+        wire = {k: v for k, v in call.items() if v is not None}
+        wire.setdefault("arguments", {})
     else:
         raise TypeError("each call must be a dict or McpToolCallRequest, got %s" % type(call).__name__)
     for name in ("server_id", "tool_name"):
@@ -2194,14 +2159,13 @@ class GumloopClient:
             raise TypeError("flow_id must be a non-empty string")
         if inputs is not None and not isinstance(inputs, _MappingABC):
             raise TypeError("inputs must be a dict of input name to value")
-        body = {
+        body: Dict[str, Any] = {
             "user_id": self.user_id,
             "saved_item_id": flow_id,
             "pipeline_inputs": [{"input_name": k, "value": v} for k, v in (inputs or {}).items()],
-            "project_id": self.project_id,
         }
-        if not self.project_id:
-            del body["project_id"]
+        if self.project_id:
+            body["project_id"] = self.project_id
         answer = self._call("POST", "start_pipeline", body=body)
         run_id = answer.get("run_id") if isinstance(answer, dict) else None
         if not isinstance(run_id, str) or not run_id:
@@ -2340,15 +2304,11 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
 
 
-def _cli_client(args: Any) -> Gumloop:
-    return Gumloop(base_url=args.base_url, team_id=args.team_id)
-
-
 def _cli_chat(args: Any, out: Any, err: Any) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     messages = [{"role": "system", "content": args.system}] if args.system else []
     messages.append({"role": "user", "content": prompt})
-    with _cli_client(args) as client:
+    with Gumloop(base_url=args.base_url, team_id=args.team_id) as client:
         if args.no_stream:
             result = client.chat.completions.create(model=args.model, messages=messages)
             text = result.choices[0].message.content if result.choices else None
@@ -2387,7 +2347,7 @@ def _cli_notes(result: ChatResult, save_dir: Optional[str], err: Any) -> None:
 
 
 def _cli_mcp(args: Any, tool_args: Dict[str, Any], out: Any, err: Any) -> int:
-    with _cli_client(args) as client:
+    with Gumloop(base_url=args.base_url, team_id=args.team_id) as client:
         response = client.mcp.execute(args.server_id, args.tool_name, tool_args)
     if not response.results:
         err.write("error: the answer to %s/%s holds no result\n" % (args.server_id, args.tool_name))
