@@ -30,11 +30,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import re
 import sys
-import threading
+from _thread import allocate_lock as _new_lock  # threading.Lock itself; `threading` costs ~1 ms
 import time
 from collections import deque
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
@@ -133,10 +132,17 @@ __all__ = [
     "__version__",
 ]
 
-# DEBUG records per attempt, retry and redirect; a library never prints, so without a
-# handler of the application's own, nothing reaches logging.lastResort.
-_log = logging.getLogger("gumloop")
-_log.addHandler(logging.NullHandler())
+def _debug(message: str, *args: Any) -> None:
+    # A DEBUG record on logging.getLogger("gumloop") (per attempt, retry and redirect).
+    # Until the application imports logging, no handler exists that could receive one,
+    # so logging (~3 ms) is not imported for it. The NullHandler keeps a library from
+    # ever printing through logging.lastResort.
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logger = logging.getLogger("gumloop")
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
+        logger.debug(message, *args)
 
 ###############################################################################
 # Constants ###################################################################
@@ -466,6 +472,13 @@ class _Model:
             raise TypeError("%s.model_validate() takes a dict, got %s" % (cls.__name__, type(obj).__name__))
         return _build(cls, obj)
 
+    def __eq__(self, other: object) -> bool:
+        # What a dataclass's generated __eq__ compares (the fields, in order), written once
+        # here for every result class: generating 30 of them cost 1.5 ms at import.
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(self))  # type: ignore[arg-type]
+
     def __repr__(self) -> str:
         # Compact: the fields that are set.
         values = ((field.name, getattr(self, field.name)) for field in dataclasses.fields(self))  # type: ignore[arg-type]
@@ -500,7 +513,7 @@ def _parse_json_text(text: Any, what: str) -> Any:
 # -- chat ----------------------------------------------------------------------
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ImageURL(_Model):
     """`image.image_url`: holds `url`, usually a data URL."""
 
@@ -508,7 +521,7 @@ class ImageURL(_Model):
     detail: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatImage(_Model):
     """An image on `message.images` or `delta.images`, with helpers to read and save it."""
 
@@ -547,7 +560,7 @@ class ChatImage(_Model):
         return os.fspath(path)
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ToolCallFunction(_Model):
     """The function a tool call names, with its JSON-encoded `arguments`."""
 
@@ -559,7 +572,7 @@ class ToolCallFunction(_Model):
         return _parse_json_text(self.arguments, "tool call arguments")
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ToolCall(_Model):
     """One entry of `message.tool_calls` (or a fragment on `delta.tool_calls`)."""
 
@@ -571,7 +584,7 @@ class ToolCall(_Model):
     index: Optional[int] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatMessage(_Model):
     """The assistant's message on a unary result."""
 
@@ -587,7 +600,7 @@ class ChatMessage(_Model):
         return _parse_json_text(self.content, "message content")
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatUsage(_Model):
     """Token counts and the credit cost of a completion."""
 
@@ -601,7 +614,7 @@ class ChatUsage(_Model):
     completion_tokens_details: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatChoice(_Model):
     """One choice of a unary result."""
 
@@ -611,7 +624,7 @@ class ChatChoice(_Model):
     native_finish_reason: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatResult(_Model):
     """A unary chat completion."""
 
@@ -624,7 +637,7 @@ class ChatResult(_Model):
     system_fingerprint: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatStreamDelta(_Model):
     """What one stream chunk adds to a choice."""
 
@@ -637,7 +650,7 @@ class ChatStreamDelta(_Model):
     refusal: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatStreamChoice(_Model):
     """One choice of a stream chunk."""
 
@@ -649,7 +662,7 @@ class ChatStreamChoice(_Model):
     native_finish_reason: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChunkError(_Model):
     """An error reported inside a stream (`chunk.error`)."""
 
@@ -658,7 +671,7 @@ class ChunkError(_Model):
     metadata: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class ChatStreamChunk(_Model):
     """One event of a streamed chat completion."""
 
@@ -702,7 +715,7 @@ def _decode_content_item(item: Any) -> Any:
         return item
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpToolCallResult(_Model):
     """The outcome of one tool call; a tool failure is `ok == False` with `error` set."""
 
@@ -723,7 +736,7 @@ class McpToolCallResult(_Model):
         return None if self.content is None else [_decode_content_item(item) for item in self.content]
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpExecuteResponse(_Model):
     """The answer of `mcp.execute` / `mcp.execute_many`: one result per call."""
 
@@ -741,7 +754,7 @@ class McpExecuteResponse(_Model):
         return payload
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpServer(_Model):
     """An MCP server the account can use."""
 
@@ -757,21 +770,21 @@ class McpServer(_Model):
     allowed_tool_call_ids: Optional[List[str]] = _field(_only(list))
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpServersResponse(_Model):
     """`mcp.list_servers()`."""
 
     servers: List[McpServer] = _field(_list_of(McpServer, empty=[]), many=True)
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpServerResponse(_Model):
     """`mcp.get_server()`."""
 
     server: Optional[McpServer] = _field(_object(McpServer))
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpServerAccount(_Model):
     """A connected account of an MCP server."""
 
@@ -781,7 +794,7 @@ class McpServerAccount(_Model):
     in_use: Optional[bool] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpServerAccountsResponse(_Model):
     """`mcp.list_accounts()`."""
 
@@ -789,7 +802,7 @@ class McpServerAccountsResponse(_Model):
     accounts: List[McpServerAccount] = _field(_list_of(McpServerAccount, empty=[]), many=True)
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpTool(_Model):
     """A tool of an MCP server."""
 
@@ -802,7 +815,7 @@ class McpTool(_Model):
     server: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpToolsResponse(_Model):
     """`mcp.list_tools()`."""
 
@@ -812,7 +825,7 @@ class McpToolsResponse(_Model):
     gumloop_auth_url: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpResource(_Model):
     """A resource an MCP server offers."""
 
@@ -825,7 +838,7 @@ class McpResource(_Model):
     server_id: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpResourcesResponse(_Model):
     """`mcp.list_resources()`; pass `next_cursor` back as `cursor=` for the next page."""
 
@@ -836,7 +849,7 @@ class McpResourcesResponse(_Model):
     next_cursor: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpResourceContent(_Model):
     """One content item of a resource: `text`, or a base64 `blob`."""
 
@@ -846,7 +859,7 @@ class McpResourceContent(_Model):
     blob: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpResourceReadResponse(_Model):
     """`mcp.get_resource()`; `.text` joins the text contents."""
 
@@ -860,7 +873,7 @@ class McpResourceReadResponse(_Model):
         return "\n".join(parts) if parts else None
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpPromptArgument(_Model):
     """An argument a prompt template takes."""
 
@@ -869,7 +882,7 @@ class McpPromptArgument(_Model):
     required: Optional[bool] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpPrompt(_Model):
     """A prompt template of an MCP server."""
 
@@ -879,7 +892,7 @@ class McpPrompt(_Model):
     server_id: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpPromptsResponse(_Model):
     """`mcp.list_prompts()`."""
 
@@ -889,7 +902,7 @@ class McpPromptsResponse(_Model):
     gumloop_auth_url: Optional[str] = _field()
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpPromptMessage(_Model):
     """One message of a rendered prompt; `content` is the MCP content object."""
 
@@ -897,7 +910,7 @@ class McpPromptMessage(_Model):
     content: Dict[str, Any] = dataclasses.field(default_factory=dict, metadata={"convert": lambda v: v if isinstance(v, dict) else {}})
 
 
-@dataclasses.dataclass(repr=False)
+@dataclasses.dataclass(repr=False, eq=False)
 class McpPromptResponse(_Model):
     """`mcp.get_prompt()`."""
 
@@ -1190,7 +1203,7 @@ def _connection_error(cause: BaseException, req: _Request) -> APIConnectionError
 # Idle keep-alive connections per origin; shared by threads, forgotten after fork.
 class _Pool:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._idle: Dict[_OriginKey, List[_Conn]] = {}
         self._pid = os.getpid()
 
@@ -1324,7 +1337,7 @@ class _Transport:
         self.max_retries = max_retries
         self.proxy = proxy
         self._ssl_context = ssl_context
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._pool = _Pool()
         # (scheme, netloc) -> pool key, proxy included: the environment is read once per
         # client and host (as httpx does), not on every request.
@@ -1362,7 +1375,7 @@ class _Transport:
         if (new.scheme, new.hostname, _port(new)) != (original.scheme, original.hostname, _port(original)):
             # Credentials go only to the origin they were given for.
             headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-auth-key", "cookie")}
-        _log.debug("redirect %s -> %s", req.method, new.path)
+        _debug("redirect %s -> %s", req.method, new.path)
         return _Request(req.method, url, headers, req.body, req.timeout, req.secrets)
 
     def _send_with_retries(self, req: _Request, stream: bool) -> _Answer:
@@ -1373,7 +1386,7 @@ class _Transport:
             except _Failure as failure:
                 if attempt < self.max_retries and _may_retry_failure(req.method, failure):
                     delay = _backoff(attempt)
-                    _log.debug(
+                    _debug(
                         "retrying %s %s after %s (attempt %d, wait %.2fs)",
                         req.method, _log_path(req.url), type(failure.cause).__name__, attempt + 1, delay,
                     )
@@ -1381,12 +1394,12 @@ class _Transport:
                     attempt += 1
                     continue
                 raise _connection_error(failure.cause, req) from None
-            _log.debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
+            _debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
             if attempt < self.max_retries and _may_retry_status(req.method, answer.status):
                 wait = _retry_after(answer.headers.get("retry-after"), time.time())
                 if wait is None or wait <= _MAX_RETRY_AFTER:
                     delay = _backoff(attempt) if wait is None else wait
-                    _log.debug(
+                    _debug(
                         "retrying %s %s after HTTP %d (attempt %d, wait %.2fs)",
                         req.method, _log_path(req.url), answer.status, attempt + 1, delay,
                     )
@@ -1410,7 +1423,7 @@ class _Transport:
                 # The server closed this idle connection before reading our request: it
                 # cannot have acted, so one replay on a fresh socket is safe for any
                 # method, and is not counted as a retry.
-                _log.debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
+                _debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
         conn = self._connect(key, req.timeout)
         return self._roundtrip(conn, req, parts, stream, reused=False)
 
@@ -1601,7 +1614,7 @@ class _EventSource:
         self._decoder = SSEDecoder()
         self._events: "deque[ServerSentEvent]" = deque()
         self._closed = False
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._deadline = None if req.timeout is None else _monotonic() + req.timeout
 
     def _next_event(self) -> Optional[ServerSentEvent]:
@@ -1726,7 +1739,7 @@ class Stream(_EventSource):
                 obj = None
             if isinstance(obj, dict):
                 return _build(ChatStreamChunk, obj)
-            _log.debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
+            _debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
 
     def collect(self) -> ChatResult:
         """Read the rest of the stream into one ChatResult (raises StreamError on an error chunk)."""
@@ -2209,7 +2222,7 @@ class GumloopClient:
                 failures += 1
                 if failures >= _FLOW_MAX_POLL_FAILURES:
                     raise
-                _log.debug("flow poll failed (%d in a row): %s", failures, type(exc).__name__)
+                _debug("flow poll failed (%d in a row): %s", failures, type(exc).__name__)
             else:
                 if on_status is not None:
                     on_status(status)

@@ -705,12 +705,33 @@ def test_import_is_cheap_and_isolated(tmp_path):
     code = (
         "import sys; sys.path.insert(0, '.'); import gumloop; "
         "heavy = ['http.client', 'ssl', 'argparse', 'urllib.request', 'asyncio', 'concurrent.futures', "
-        "'email.parser', 'email.utils', 'socket', 'select', 'random', 'base64', 'platform']; "
+        "'email.parser', 'email.utils', 'socket', 'select', 'random', 'base64', 'platform', 'typing', 'logging', "
+        "'threading']; "
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_debug_records_reach_logging_imported_after_gumloop(server, tmp_path):
+    server.then(ok(CHAT_RESULT), ok({}, 503), ok({"n": 1}))
+    code = (
+        "import sys; sys.path.insert(0, %r); import gumloop\n"
+        "c = gumloop.Gumloop(access_token='t', base_url=%r, stream_base_url=%r, max_retries=1)\n"
+        "c.chat.completions.create(model='m', messages=[])\n"
+        "import logging\n"
+        "logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format='%%(name)s %%(levelname)s %%(message)s')\n"
+        "gumloop._sleep = lambda s: None\n"
+        "c.request('GET', 'x')\n"
+        "print([type(h).__name__ for h in logging.getLogger('gumloop').handlers])\n"
+    ) % (HERE, server.base, server.base)
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert [l.split(" ")[:2] for l in lines[:-1]] == [["gumloop", "DEBUG"]] * 3, lines
+    assert "GET /api/v1/x -> 503 (attempt 1)" in lines[0] and "retrying GET /api/v1/x after HTTP 503" in lines[1]
+    assert "-> 200 (attempt 2)" in lines[2] and lines[-1] == "['NullHandler']"
 
 
 # SPEC's response lists, whose default is [] (plus a prompt's `arguments`).
