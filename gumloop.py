@@ -132,6 +132,13 @@ __all__ = [
     "__version__",
 ]
 
+# The official package spreads these names over submodules (`from gumloop.types import
+# McpServer`, `from gumloop.spec import ChatResult`, `from gumloop.errors import
+# APIStatusError`). One file stays one file: each of those submodules is this module.
+for _submodule in ("types", "spec", "errors"):
+    sys.modules.setdefault("%s.%s" % (__name__, _submodule), sys.modules[__name__])
+
+
 def _debug(message: str, *args: Any) -> None:
     # A DEBUG record on logging.getLogger("gumloop") (per attempt, retry and redirect).
     # Until the application imports logging, no handler exists that could receive one,
@@ -448,8 +455,16 @@ def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
     return obj
 
 
+class _FieldsByName:
+    # `Model.model_fields`, as pydantic has it: the class's fields by name (dataclasses.Field).
+    def __get__(self, obj: Any, cls: type) -> Dict[str, "dataclasses.Field[Any]"]:
+        return {field.name: field for field in dataclasses.fields(cls)}
+
+
 # Base of the result dataclasses: to_dict() and pydantic-style helpers.
 class _Model:
+    model_fields = _FieldsByName()
+
     def to_dict(self) -> Dict[str, Any]:
         """The JSON object as the server sent it (a copy); for a result made in code, its set fields."""
         raw = self.__dict__.get("_raw")
@@ -458,19 +473,44 @@ class _Model:
         values = ((field.name, getattr(self, field.name)) for field in dataclasses.fields(self))  # type: ignore[arg-type]
         return {name: _dump_value(value) for name, value in values if value is not None}
 
-    def model_dump(self, **_options: Any) -> Dict[str, Any]:
-        """Same as to_dict(), for code written against pydantic models."""
-        return self.to_dict()
+    # For code written against pydantic models: the same names, on the server's JSON.
 
-    def model_dump_json(self, *, indent: Optional[int] = None, **_options: Any) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+    def model_dump(self, *, exclude_none: bool = False, **_options: Any) -> Dict[str, Any]:
+        """to_dict(); `exclude_none=True` leaves out every None value, nested ones too."""
+        return _without_none(self.to_dict()) if exclude_none else self.to_dict()
+
+    def model_dump_json(self, *, indent: Optional[int] = None, exclude_none: bool = False, **_options: Any) -> str:
+        """model_dump() as JSON text, compact (no spaces) unless `indent` is given, as pydantic writes it."""
+        separators = (",", ": ") if indent is not None else (",", ":")
+        return json.dumps(self.model_dump(exclude_none=exclude_none), indent=indent, separators=separators, ensure_ascii=False)
 
     @classmethod
     def model_validate(cls: Type[_M], obj: Any) -> _M:
         """Build the result from a JSON object (a dict), as the client does with the server's answer."""
+        if isinstance(obj, cls):
+            return obj
         if not isinstance(obj, dict):
             raise TypeError("%s.model_validate() takes a dict, got %s" % (cls.__name__, type(obj).__name__))
         return _build(cls, obj)
+
+    @classmethod
+    def model_validate_json(cls: Type[_M], text: Union[str, bytes]) -> _M:
+        """model_validate() of JSON text; GumloopError when it is not a JSON object."""
+        value = _parse_json_text(text.decode("utf-8", "replace") if isinstance(text, bytes) else text, cls.__name__)
+        if not isinstance(value, dict):
+            raise GumloopError("%s: expected a JSON object, got %s" % (cls.__name__, type(value).__name__))
+        return _build(cls, value)
+
+    def model_copy(self: _M, *, update: Optional[Mapping[str, Any]] = None, deep: bool = False) -> _M:
+        """A copy, with `update`'s fields set on it (and in its to_dict())."""
+        import copy
+
+        new = copy.deepcopy(self) if deep else copy.copy(self)
+        if update:
+            new.__dict__.update(update)
+            if "_raw" in new.__dict__:
+                new.__dict__["_raw"] = dict(new.__dict__["_raw"], **{k: _dump_value(v) for k, v in update.items()})
+        return new
 
     def __eq__(self, other: object) -> bool:
         # What a dataclass's generated __eq__ compares (the fields, in order), written once
@@ -483,6 +523,14 @@ class _Model:
         # Compact: the fields that are set.
         values = ((field.name, getattr(self, field.name)) for field in dataclasses.fields(self))  # type: ignore[arg-type]
         return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (n, v) for n, v in values if v is not None and v != []))
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def _dump_value(value: Any) -> Any:
@@ -594,6 +642,9 @@ class ChatMessage(_Model):
     images: Optional[List[ChatImage]] = _field(_list_of(ChatImage))
     refusal: Optional[str] = _field()
     reasoning: Optional[str] = _field()
+    audio: Optional[Dict[str, Any]] = _field(_only(dict))
+    name: Optional[str] = _field()
+    reasoning_details: Optional[List[Any]] = _field(_only(list))
 
     def json(self) -> Any:
         """The content parsed as JSON (structured output)."""
@@ -622,6 +673,7 @@ class ChatChoice(_Model):
     message: ChatMessage = dataclasses.field(default_factory=ChatMessage, metadata={"convert": _object_or_empty(ChatMessage)})
     finish_reason: Optional[str] = _field()
     native_finish_reason: Optional[str] = _field()
+    logprobs: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
 @dataclasses.dataclass(repr=False, eq=False)
@@ -635,6 +687,7 @@ class ChatResult(_Model):
     choices: List[ChatChoice] = _field(_list_of(ChatChoice, empty=[]), many=True)
     usage: Optional[ChatUsage] = _field(_object(ChatUsage))
     system_fingerprint: Optional[str] = _field()
+    service_tier: Optional[str] = _field()
 
 
 @dataclasses.dataclass(repr=False, eq=False)
@@ -648,6 +701,8 @@ class ChatStreamDelta(_Model):
     gumloop_extensions: Optional[Dict[str, Any]] = _field(_only(dict))
     reasoning: Optional[str] = _field()
     refusal: Optional[str] = _field()
+    audio: Optional[Dict[str, Any]] = _field(_only(dict))
+    reasoning_details: Optional[List[Any]] = _field(_only(list))
 
 
 @dataclasses.dataclass(repr=False, eq=False)
@@ -660,6 +715,7 @@ class ChatStreamChoice(_Model):
     )
     finish_reason: Optional[str] = _field()
     native_finish_reason: Optional[str] = _field()
+    logprobs: Optional[Dict[str, Any]] = _field(_only(dict))
 
 
 @dataclasses.dataclass(repr=False, eq=False)
@@ -682,6 +738,8 @@ class ChatStreamChunk(_Model):
     choices: List[ChatStreamChoice] = _field(_list_of(ChatStreamChoice, empty=[]), many=True)
     usage: Optional[ChatUsage] = _field(_object(ChatUsage))
     error: Optional[ChunkError] = _field(_object(ChunkError))
+    system_fingerprint: Optional[str] = _field()
+    service_tier: Optional[str] = _field()
 
 
 # -- MCP -----------------------------------------------------------------------
@@ -1348,14 +1406,10 @@ class _Transport:
 
     # -- one request, all policies -------------------------------------------
 
-    def call_json(self, req: _Request) -> Any:
-        # Send and decode the JSON answer (None for an empty body).
-        return _decode_body(self.send(req).body, req.secrets)
-
     def send(self, req: _Request, *, stream: bool = False) -> _Answer:
         # The 2xx answer, after redirects and retries; anything else raises its APIStatusError.
         _check_headers(req.headers)
-        original = urlsplit(req.url)
+        original = req.url
         for _ in range(_MAX_REDIRECTS + 1):
             answer = self._send_with_retries(req, stream)
             location = answer.headers.get("location")
@@ -1368,14 +1422,13 @@ class _Transport:
             raise _status_error(answer.status, answer.headers, answer.body, req.secrets)
         return answer
 
-    def _redirected(self, req: _Request, original: Any, location: str) -> _Request:
+    def _redirected(self, req: _Request, original: str, location: str) -> _Request:
         url = urljoin(req.url, location)
-        new = urlsplit(url)
         headers = req.headers
-        if (new.scheme, new.hostname, _port(new)) != (original.scheme, original.hostname, _port(original)):
+        if _origin(url) != _origin(original):
             # Credentials go only to the origin they were given for.
             headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-auth-key", "cookie")}
-        _debug("redirect %s -> %s", req.method, new.path)
+        _debug("redirect %s -> %s", req.method, _log_path(url))
         return _Request(req.method, url, headers, req.body, req.timeout, req.secrets)
 
     def _send_with_retries(self, req: _Request, stream: bool) -> _Answer:
@@ -1540,6 +1593,11 @@ class _Transport:
 def _port(parts: Any) -> int:
     port = parts.port
     return int(port) if port else (443 if parts.scheme == "https" else 80)
+
+
+def _origin(url: str) -> Tuple[str, Optional[str], int]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, _port(parts)
 
 
 def _log_path(url: str) -> str:
@@ -1737,21 +1795,36 @@ class Stream(_EventSource):
                 obj = json.loads(event.data)
             except ValueError:
                 obj = None
-            if isinstance(obj, dict):
-                return _build(ChatStreamChunk, obj)
-            _debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
+            if not isinstance(obj, dict):
+                _debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
+                continue
+            chunk = _build(ChatStreamChunk, obj)
+            if obj.get("error") is not None and not chunk.choices:
+                # An error with no choice to carry it: the documented loop
+                # (`chunk.choices[0].delta`) cannot read it, so it ends the stream.
+                self.close()
+                raise self._error(chunk)
+            return chunk
+
+    def _error(self, chunk: ChatStreamChunk, partial: Optional[ChatResult] = None) -> StreamError:
+        error = chunk.__dict__["_raw"].get("error")
+        fields = error if isinstance(error, dict) else {}
+        message = fields.get("message", error)
+        if not isinstance(message, str) or not message:
+            message = "the stream reported an error"
+        return StreamError(_redact(message, self._req.secrets), code=fields.get("code"), chunk=chunk, partial=partial)
 
     def collect(self) -> ChatResult:
         """Read the rest of the stream into one ChatResult (raises StreamError on an error chunk)."""
         merger = _ChunkMerger()
         try:
             for chunk in self:
-                if chunk.error is not None:
-                    message = chunk.error.message if isinstance(chunk.error.message, str) else "stream reported an error"
-                    raise StreamError(
-                        _redact(message, self._req.secrets), code=chunk.error.code, chunk=chunk, partial=merger.result()
-                    )
+                if chunk.__dict__["_raw"].get("error") is not None:
+                    raise self._error(chunk, merger.result())
                 merger.add(chunk)
+        except StreamError as exc:
+            exc.partial = exc.partial or merger.result()
+            raise
         finally:
             self.close()
         return merger.result()
@@ -1820,15 +1893,15 @@ def _derive_stream_base_url(base_url: str) -> str:
     return base_url.replace("api.gumloop.com", "ws.gumloop.com").replace("localhost:8080", "localhost:9093")
 
 
-def _encode_query(params: Mapping[str, Any]) -> str:
-    # None is left out, a list repeats its key, and booleans are written as JSON writes them.
-    pairs = [
+def _pairs(params: Mapping[str, Any]) -> List[Tuple[str, str]]:
+    # Query and form fields: None is left out, a list repeats its key, and booleans are
+    # written as JSON writes them.
+    return [
         (key, str(item).lower() if isinstance(item, bool) else str(item))
         for key, value in params.items()
         for item in (value if isinstance(value, (list, tuple)) else [value])
         if item is not None
     ]
-    return urlencode(pairs)
 
 
 def _encode_json(body: Any) -> bytes:
@@ -1836,6 +1909,56 @@ def _encode_json(body: Any) -> bytes:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise TypeError("request body is not JSON-serialisable: %s" % exc) from None
+
+
+def _encode_body(json_body: Any, data: Optional[Mapping[str, Any]], files: Any) -> Tuple[Optional[bytes], Optional[str]]:
+    # The body and its Content-Type: JSON, a form, or multipart/form-data with files.
+    if json_body is not None and (data is not None or files is not None):
+        raise TypeError("json= cannot be combined with data= or files=")
+    if data is not None and not isinstance(data, _MappingABC):
+        raise TypeError("data must be a mapping of form fields")
+    if json_body is not None:
+        return _encode_json(json_body), "application/json"
+    if files is not None:
+        return _multipart(data or {}, files)
+    if data is not None:
+        return urlencode(_pairs(data)).encode("ascii"), "application/x-www-form-urlencoded"
+    return None, None
+
+
+def _multipart(fields: Mapping[str, Any], files: Any) -> Tuple[bytes, str]:
+    # multipart/form-data (RFC 7578): the form fields, then the files. A file object is
+    # read here, once: a retried or replayed request sends the same bytes.
+    boundary = "gumloop-" + os.urandom(16).hex()
+    parts: List[Tuple[str, Optional[str], Optional[str], bytes]] = [
+        (name, None, None, value.encode("utf-8")) for name, value in _pairs(fields)
+    ]
+    for name, value in files.items() if isinstance(files, _MappingABC) else files:
+        filename, content, content_type = (value + (None,))[:3] if isinstance(value, tuple) else (None, value, None)
+        if hasattr(content, "read"):
+            filename = filename or os.path.basename(str(getattr(content, "name", "") or name))
+            content = content.read()
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if not isinstance(content, bytes):
+            raise TypeError("a file is bytes, a binary file object or (filename, bytes or file, content type)")
+        parts.append((name, filename or name, content_type or "application/octet-stream", content))
+    out = []
+    for name, filename, content_type, content in parts:
+        disposition = 'form-data; name="%s"' % _form_quote(name)
+        if filename is not None:
+            disposition += '; filename="%s"' % _form_quote(filename)
+        head = "--%s\r\nContent-Disposition: %s\r\n" % (boundary, disposition)
+        if content_type:
+            head += "Content-Type: %s\r\n" % content_type
+        out += [head.encode("utf-8"), b"\r\n", content, b"\r\n"]
+    out.append(("--%s--\r\n" % boundary).encode("ascii"))
+    return b"".join(out), "multipart/form-data; boundary=" + boundary
+
+
+def _form_quote(text: str) -> str:
+    # As browsers write names in a form-data header: no quote or line break can end it.
+    return str(text).replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _decode_body(raw: Optional[bytes], secrets: Sequence[str]) -> Any:
@@ -1912,16 +2035,18 @@ class Gumloop:
             self.base_url, self.stream_base_url, source, self.user_id, self.team_id,
         )
 
-    def _headers(self, accept: str, has_body: bool) -> Tuple[Dict[str, str], Tuple[str, ...]]:
+    def _headers(self, accept: str, content_type: Optional[str], url: str) -> Tuple[Dict[str, str], Tuple[str, ...]]:
         token = self.access_token
         if not token:
             raise AuthenticationError(
                 "No Gumloop credential: pass access_token= (or api_key=) or set GUMLOOP_ACCESS_TOKEN"
             )
         headers = {"User-Agent": _USER_AGENT, "Accept": accept}
-        if has_body:
-            headers["Content-Type"] = "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
         headers.update(self.default_headers)
+        if _origin(url) not in (_origin(self.base_url), _origin(self.stream_base_url)):
+            return headers, (token,)  # credentials go only to the API's own origins
         headers["Authorization"] = "Bearer " + token
         if self.user_id:
             headers["x-auth-key"] = self.user_id
@@ -1939,30 +2064,39 @@ class Gumloop:
         self,
         method: str,
         path: str,
-        params: Optional[Mapping[str, Any]],
-        json_body: Any,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        json_body: Any = None,
+        data: Optional[Mapping[str, Any]] = None,
+        files: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        team_id: Optional[str] = None,
         stream_host: bool,
         timeout: Optional[float],
         accept: str,
-        long_running: bool,
     ) -> _Request:
         if not isinstance(method, str) or not isinstance(path, str):
             raise TypeError("method and path must be strings")
         if params is not None and not isinstance(params, _MappingABC):
             raise TypeError("params must be a mapping")
-        base = self.stream_base_url if stream_host else self.base_url
+        absolute = path.startswith(("http://", "https://"))
+        url = path if absolute else (self.stream_base_url if stream_host else self.base_url) + "/" + path.lstrip("/")
+        # The client's team scopes requests to the API base; a call's own team_id wins
+        # wherever it goes, and team_id="" sends none.
+        on_base = url.startswith(self.base_url + "/") and (absolute or not stream_host)
+        team = team_id if team_id is not None else (self.team_id if on_base else None)
         query = dict(params or {})
-        if not stream_host and self.team_id:
-            query.setdefault("team_id", self.team_id)
-        url = base + "/" + path.lstrip("/")
-        encoded = _encode_query(query)
+        if team:
+            query.setdefault("team_id", team)
+        encoded = urlencode(_pairs(query))
         if encoded:
             url += ("&" if "?" in url else "?") + encoded
-        body = None if json_body is None else _encode_json(json_body)
-        headers, secrets = self._headers(accept, body is not None)
-        if timeout is None:
-            timeout = self.stream_timeout if (stream_host or long_running) else self.timeout
-        return _Request(method.upper(), url, headers, body, timeout, secrets)
+        body, content_type = _encode_body(json_body, data, files)
+        request_headers, secrets = self._headers(accept, content_type, url)
+        request_headers.update(headers or {})
+        if timeout is None:  # chat and every event stream run long: stream_timeout
+            timeout = self.stream_timeout if stream_host or accept == "text/event-stream" else self.timeout
+        return _Request(method.upper(), url, request_headers, body, timeout, secrets)
 
     def request(
         self,
@@ -1971,12 +2105,22 @@ class Gumloop:
         *,
         params: Optional[Mapping[str, Any]] = None,
         json: Any = None,
+        data: Optional[Mapping[str, Any]] = None,
+        files: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        team_id: Optional[str] = None,
         stream_host: bool = False,
+        raw: bool = False,
         timeout: Optional[float] = None,
     ) -> Any:
-        """Call any endpoint; returns the decoded JSON (None for an empty body)."""
-        req = self._prepare(method, path, params, json, stream_host, timeout, "application/json", False)
-        return self._transport.call_json(req)
+        """Call any endpoint; returns the decoded JSON (None for an empty body), or with
+        raw=True the body as bytes. `path` is relative to the base URL, or absolute."""
+        req = self._prepare(
+            method, path, params=params, json_body=json, data=data, files=files, headers=headers,
+            team_id=team_id, stream_host=stream_host, timeout=timeout, accept="*/*" if raw else "application/json",
+        )
+        body = self._transport.send(req).body
+        return body if raw else _decode_body(body, req.secrets)
 
     def stream(
         self,
@@ -1985,11 +2129,16 @@ class Gumloop:
         *,
         params: Optional[Mapping[str, Any]] = None,
         json: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        team_id: Optional[str] = None,
         stream_host: bool = True,
         timeout: Optional[float] = None,
     ) -> EventStream:
         """Open any SSE endpoint; iterate the ServerSentEvents, close() when done."""
-        req = self._prepare(method, path, params, json, stream_host, timeout, "text/event-stream", True)
+        req = self._prepare(
+            method, path, params=params, json_body=json, headers=headers, team_id=team_id,
+            stream_host=stream_host, timeout=timeout, accept="text/event-stream",
+        )
         return EventStream(self._transport, self._transport.send(req, stream=True), req)
 
     def close(self) -> None:
@@ -2018,10 +2167,10 @@ class _Completions:
         client = self._client
         streaming = body.get("stream") is True
         accept = "text/event-stream" if streaming else "application/json"
-        req = client._prepare("POST", "chat/completions", None, body, True, timeout, accept, True)
+        req = client._prepare("POST", "chat/completions", json_body=body, stream_host=True, timeout=timeout, accept=accept)
         if streaming:
             return Stream(client._transport, client._transport.send(req, stream=True), req)
-        return _result_object(ChatResult, client._transport.call_json(req), "chat completion")
+        return _result_object(ChatResult, _decode_body(client._transport.send(req).body, req.secrets), "chat completion")
 
 
 class _Chat:
@@ -2035,16 +2184,13 @@ class _Mcp:
         self._client = client
 
     def _get(self, cls: Type[_M], path: str, params: Dict[str, Any], team_id: Optional[str], timeout: Optional[float]) -> _M:
-        if team_id is not None:
-            params["team_id"] = team_id
-        return _result_object(cls, self._client.request("GET", path, params=params, timeout=timeout), path)
+        return _result_object(cls, self._client.request("GET", path, params=params, team_id=team_id, timeout=timeout), path)
 
     def _post_with_team(self, path: str, body: Dict[str, Any], team_id: Optional[str], timeout: Optional[float]) -> Any:
         team = team_id if team_id is not None else self._client.team_id
-        if team is not None:
+        if team:
             body["team_id"] = team
-        params = {"team_id": team_id} if team_id is not None else None
-        return self._client.request("POST", path, params=params, json=body, timeout=timeout)
+        return self._client.request("POST", path, json=body, team_id=team_id, timeout=timeout)
 
     def execute(
         self,

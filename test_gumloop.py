@@ -1039,15 +1039,50 @@ def test_http_error_is_raised_by_create_itself(server):
 
 def test_non_json_events_are_skipped_and_error_chunks_yielded(server, client, caplog):
     caplog.set_level(logging.DEBUG, logger="gumloop")
+    error_with_choice = {"error": {"code": 502, "message": "upstream died"},
+                         "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}]}
     events = [b": keep-alive\n\n", b"data: not json\n\n", b"data: [1, 2]\n\n", b"event: ping\ndata: \n\n",
-              chunk("a"), {"error": {"code": 502, "message": "upstream died"}}, b"data: {\"choices\": [{\"delta\": {\"content\": \"a\xff b\"}}]}\n\n"]
+              chunk("a"), error_with_choice, b"data: {\"choices\": [{\"delta\": {\"content\": \"a\xff b\"}}]}\n\n"]
     server.then(sse(events))
     got = list(client.chat.completions.create(model="m", messages=[], stream=True))
     assert len(got) == 3
     assert got[0].choices[0].delta.content == "a"
-    assert got[1].error.code == 502 and got[1].error.message == "upstream died" and got[1].choices == []
+    assert got[1].error.code == 502 and got[1].error.message == "upstream died"
+    assert got[1].choices[0].finish_reason == "error"  # an error chunk with choices is yielded, as the official SDK does
     assert got[2].choices[0].delta.content == "a\ufffd b"
     assert any("skipping" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("error,code,message", [
+    ({"code": 502, "message": "upstream died"}, 502, "upstream died"),
+    ({"message": "no code"}, None, "no code"),
+    ({"code": "overloaded", "message": 7}, "overloaded", "the stream reported an error"),
+    ("a bare string", None, "a bare string"),
+    (["odd"], None, "the stream reported an error"),
+], ids=["code-and-message", "message-only", "message-not-a-string", "string", "list"])
+@pytest.mark.parametrize("choices", ["missing", "empty"])
+def test_error_event_without_choices_ends_the_stream_with_stream_error(server, client, error, code, message, choices):
+    event = {"error": error} if choices == "missing" else {"error": error, "choices": []}
+    server.then(sse([chunk("be"), chunk("fore"), event, chunk("never")]))
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    seen = []
+    with pytest.raises(gumloop.StreamError) as info:
+        for c in stream:
+            seen.append(c.choices[0].delta.content)  # the documented loop: never an IndexError
+    assert seen == ["be", "fore"]
+    assert (info.value.code, info.value.message, str(info.value)) == (code, message, message)
+    assert info.value.chunk.to_dict() == event and info.value.partial is None
+    assert list(stream) == []  # the stream has ended
+    server.then(sse([chunk("x"), event]))
+    with pytest.raises(gumloop.StreamError) as info:
+        client.chat.completions.create(model="m", messages=[], stream=True).collect()
+    assert info.value.partial.choices[0].message.content == "x" and info.value.message == message
+
+
+def test_error_event_with_null_error_is_an_ordinary_chunk(server, client):
+    server.then(sse([{"error": None, "choices": []}, chunk("ok")]))
+    got = list(client.chat.completions.create(model="m", messages=[], stream=True))
+    assert [c.choices for c in got][0] == [] and got[1].choices[0].delta.content == "ok"
 
 
 def test_stream_cut_mid_event_raises_connection_error(server, client):
@@ -2461,7 +2496,12 @@ def test_stream_chunk_shapes_are_built_faithfully(raw, server, client):
     built = gumloop.ChatStreamChunk.model_validate(raw)
     assert built.to_dict() == raw
     server.then(sse([raw]))
-    (streamed,) = list(client.chat.completions.create(model="m", messages=[], stream=True))
+    if raw.get("error") is not None and not raw.get("choices"):
+        with pytest.raises(gumloop.StreamError) as info:
+            list(client.chat.completions.create(model="m", messages=[], stream=True))
+        streamed = info.value.chunk
+    else:
+        (streamed,) = list(client.chat.completions.create(model="m", messages=[], stream=True))
     assert streamed.to_dict() == raw and view(streamed) == view(built)
     for c in streamed.choices:
         assert callable(c.delta.to_dict) and dataclasses.is_dataclass(c.delta)
