@@ -3264,3 +3264,283 @@ def test_dfx_no_request_ever_gets_another_requests_answer(server, no_sleep, mix)
     c.close()
     assert not any(t.is_alive() for t in threads), "a worker hung"
     assert failures == [] and done[0] == 200
+
+
+###############################################################################
+# Drop-in completeness: declared fields, submodules, pydantic helpers, every endpoint
+
+# Every field the official SDK (0.5.9) declares on the class of the same role, by our name.
+OFFICIAL_FIELDS = {
+    "ChatResult": ["choices", "created", "id", "model", "object", "system_fingerprint", "service_tier", "usage"],
+    "ChatChoice": ["finish_reason", "index", "message", "logprobs"],
+    "ChatMessage": ["role", "audio", "content", "images", "name", "reasoning", "reasoning_details", "refusal", "tool_calls"],
+    "ChatUsage": ["completion_tokens", "prompt_tokens", "total_tokens", "completion_tokens_details", "prompt_tokens_details",
+                  "cost", "is_byok", "cost_details"],
+    "ToolCall": ["function", "id", "type"],
+    "ToolCallFunction": ["arguments", "name"],
+    "ChatImage": ["image_url"],
+    "ImageURL": ["url"],
+    "ChatStreamChunk": ["choices", "created", "id", "model", "object", "error", "service_tier", "system_fingerprint", "usage"],
+    "ChatStreamChoice": ["delta", "finish_reason", "index", "logprobs"],
+    "ChatStreamDelta": ["audio", "content", "reasoning", "reasoning_details", "refusal", "role", "tool_calls",
+                        "gumloop_extensions", "images"],
+    "ChunkError": ["code", "message"],
+    "McpToolCallResult": ["ref", "server_id", "tool_name", "status", "content", "error"],
+    "McpExecuteResponse": ["results"],
+    "McpServer": ["server_id", "name", "type", "status", "icon_url", "description", "gumloop_auth_url", "mcp_url",
+                  "tool_count", "allowed_tool_call_ids"],
+    "McpServersResponse": ["servers"],
+    "McpServerResponse": ["server"],
+    "McpServerAccount": ["id", "label", "is_default", "in_use"],
+    "McpServerAccountsResponse": ["server_id", "accounts"],
+    "McpTool": ["tool_call_id", "server_id", "server_type", "name", "description", "input_schema", "server"],
+    "McpToolsResponse": ["tools", "server_id", "status", "gumloop_auth_url"],
+    "McpResource": ["uri", "name", "title", "description", "mime_type", "size", "server_id"],
+    "McpResourcesResponse": ["resources", "server_id", "status", "gumloop_auth_url", "next_cursor"],
+    "McpResourceContent": ["uri", "mime_type", "text", "blob"],
+    "McpResourceReadResponse": ["server_id", "uri", "contents"],
+    "McpPromptArgument": ["name", "description", "required"],
+    "McpPrompt": ["name", "description", "arguments", "server_id"],
+    "McpPromptsResponse": ["prompts", "server_id", "status", "gumloop_auth_url"],
+    "McpPromptMessage": ["role", "content"],
+    "McpPromptResponse": ["server_id", "name", "description", "messages"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(OFFICIAL_FIELDS))
+def test_every_field_the_official_sdk_declares_is_a_field_here(name):
+    cls = getattr(gumloop, name)
+    ours = {f.name for f in dataclasses.fields(cls)}
+    assert set(OFFICIAL_FIELDS[name]) <= ours, set(OFFICIAL_FIELDS[name]) - ours
+    empty = cls.model_validate({})
+    for field in OFFICIAL_FIELDS[name]:
+        value = getattr(empty, field)  # never an AttributeError
+        if field in RESPONSE_LISTS or "%s.%s" % (name, field) in RESPONSE_LISTS:
+            assert value == [], (name, field)
+        elif "%s.%s" % (name, field) in ALWAYS_OBJECTS:
+            assert value is not None
+        else:
+            assert value is None, (name, field)
+
+
+def test_declared_fields_read_from_the_wire(server, client):
+    server.then(ok(dict(CHAT_RESULT, service_tier="flex")), sse([dict(chunk("a"), system_fingerprint="fp", service_tier="s")]))
+    r = client.chat.completions.create(model="m", messages=[])
+    assert (r.service_tier, r.choices[0].logprobs, r.choices[0].message.audio, r.choices[0].message.name,
+            r.choices[0].message.reasoning_details) == ("flex", None, None, None, None)
+    (c,) = list(client.chat.completions.create(model="m", messages=[], stream=True))
+    assert (c.system_fingerprint, c.service_tier, c.choices[0].logprobs, c.choices[0].delta.audio,
+            c.choices[0].delta.reasoning_details) == ("fp", "s", None, None, None)
+
+
+def test_submodule_imports_of_the_official_package(tmp_path):
+    shutil.copy(os.path.join(HERE, "gumloop.py"), str(tmp_path / "gumloop.py"))
+    results = sorted(OFFICIAL_FIELDS) + ["McpToolCallRequest"]
+    errors = [n for n in gumloop.__all__ if isinstance(getattr(gumloop, n), type) and issubclass(getattr(gumloop, n), Exception)]
+    code = (
+        "import sys; sys.path.insert(0, '.')\n"
+        "from gumloop.types import %s\n"
+        "from gumloop.spec import %s\n"
+        "from gumloop.errors import %s\n"
+        "import gumloop, gumloop.spec as spec, gumloop.types as types\n"
+        "print(spec.ChatResult is gumloop.ChatResult is ChatResult, types.McpServer is McpServer, APIStatusError.__module__)\n"
+    ) % (", ".join(results), ", ".join(results), ", ".join(errors))
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "gumloop"]
+    assert len(errors) >= 16
+
+
+def test_pydantic_style_helpers(server, client):
+    body = {"id": "x", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hé", "refusal": None}}],
+            "usage": None, "extra": {"deep": None}}
+    server.then(ok(body))
+    r = client.chat.completions.create(model="m", messages=[])
+    assert r.model_dump() == body
+    assert r.model_dump(exclude_none=True) == {"id": "x", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hé"}}],
+                                               "extra": {}}
+    assert r.model_dump_json() == json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    assert r.model_dump_json(indent=2) == json.dumps(body, indent=2, ensure_ascii=False)
+    assert r.model_dump_json(exclude_none=True) == '{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hé"}}],"extra":{}}'
+    again = gumloop.ChatResult.model_validate(body)
+    assert again == r and again.extra == {"deep": None} and gumloop.ChatResult.model_validate(r) is r
+    assert gumloop.ChatResult.model_validate_json(json.dumps(body)) == r
+    assert gumloop.ChatResult.model_validate_json(json.dumps(body).encode()) == r
+    for bad in ("not json", "[1]"):
+        with pytest.raises(gumloop.GumloopError):
+            gumloop.ChatResult.model_validate_json(bad)
+    with pytest.raises(TypeError):
+        gumloop.ChatResult.model_validate([1])
+    copy_ = r.model_copy(update={"id": "y", "model": "m2"})
+    assert (copy_.id, copy_.model, r.id, r.model) == ("y", "m2", "x", None)
+    assert copy_.to_dict()["id"] == "y" and r.to_dict()["id"] == "x" and copy_.choices is r.choices
+    deep = r.model_copy(deep=True)
+    assert deep == r and deep.choices is not r.choices
+    assert list(gumloop.ChatResult.model_fields)[:4] == ["id", "object", "created", "model"]
+    assert "service_tier" in gumloop.ChatResult.model_fields and "results" in gumloop.McpExecuteResponse.model_fields
+    decoded = gumloop.McpExecuteResponse.model_validate({"results": [{"ref": "a", "status": "success", "content": ['{"k": 1}', "t"]}]})
+    assert decoded.model_dump_decoded_content() == {"results": [{"ref": "a", "status": "success", "content": [{"k": 1}, "t"]}]}
+
+
+def _multipart_fields(req: Recorded) -> List[Any]:
+    import email.parser
+    import email.policy
+
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + req.headers["content-type"].encode() + b"\r\n\r\n" + req.body)
+    assert message.is_multipart()
+    return [(part.get_param("name", header="content-disposition"), part.get_filename(), part.get_content_type(),
+             part.get_payload(decode=True)) for part in message.iter_parts()]
+
+
+def test_request_uploads_files_as_multipart_with_form_fields(server, client, tmp_path):
+    path = tmp_path / "SKILL.md"
+    path.write_bytes(b"# skill\r\n\x00\xff binary-safe")
+    server.default = ok({"skill_id": "s1"})
+    with open(str(path), "rb") as fh:
+        answer = client.request("POST", "skills", data={"team_id": "t1", "name": 'a "quoted"\r\nname', "skip": None, 'we"ird\nkey': "v"},
+                                files=[("files", fh), ("files", ("notes.txt", b"n", "text/plain")), ("raw", b"\x01")])
+    assert answer == {"skill_id": "s1"}
+    (req,) = server.requests
+    assert req.method == "POST" and req.path == "/api/v1/skills" and req.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert int(req.headers["content-length"]) == len(req.body) and "authorization" in req.headers
+    assert _multipart_fields(req) == [
+        ("team_id", None, "text/plain", b"t1"),
+        ("name", None, "text/plain", b'a "quoted"\r\nname'),  # a value goes as it is
+        ("we%22ird%0Akey", None, "text/plain", b"v"),  # a name cannot end its header
+        ("files", "SKILL.md", "application/octet-stream", b"# skill\r\n\x00\xff binary-safe"),
+        ("files", "notes.txt", "text/plain", b"n"),
+        ("raw", "raw", "application/octet-stream", b"\x01"),
+    ]
+
+
+def test_file_objects_are_read_once_so_retries_send_the_same_bytes(server, client, no_sleep):
+    server.then(ok({}, 503), ok({"ok": True}))
+    stream = io.BytesIO(b"payload")
+    assert client.request("PUT", "brain/files", files={"file": ("a.bin", stream, "application/x-thing")}) == {"ok": True}
+    first, second = server.requests
+    assert first.body == second.body and b"payload" in first.body and stream.read() == b""
+    assert _multipart_fields(second) == [("file", "a.bin", "application/x-thing", b"payload")]
+
+
+def test_request_form_post_headers_team_and_raw(server, client):
+    client.team_id = "client-team"
+    server.default = raw(200, b"\x89PNG\x00bytes", "image/png")
+    assert client.request("POST", "oauth/token", data={"grant_type": "refresh", "n": [1, 2], "b": True}, raw=True) == b"\x89PNG\x00bytes"
+    client.request("GET", "artifacts/a1/download", headers={"Idempotency-Key": "k-1", "Accept": "image/png"}, raw=True)
+    server.default = ok({})
+    client.request("GET", "teams", team_id="")
+    client.request("GET", "teams", team_id="other")
+    server.default = raw(204, b"")
+    assert client.request("DELETE", "agents/x", raw=True) == b"" and client.request("DELETE", "agents/x") is None
+    form, download, no_team, other, *_ = server.requests
+    assert form.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert form.body == b"grant_type=refresh&n=1&n=2&b=true" and form.query == {"team_id": "client-team"}
+    assert download.headers["idempotency-key"] == "k-1" and download.headers["accept"] == "image/png"
+    assert download.query == {"team_id": "client-team"}
+    assert no_team.raw_query == "" and other.query == {"team_id": "other"}
+    with pytest.raises(TypeError):
+        client.request("POST", "x", json={}, data={"a": 1})
+    with pytest.raises(TypeError):
+        client.request("POST", "x", json={}, files={"a": b""})
+    with pytest.raises(TypeError):
+        client.request("POST", "x", files={"a": 12})
+    with pytest.raises(ValueError):
+        client.request("GET", "x", headers={"Idempotency-Key": "k\r\nX-Injected: 1"})
+    with pytest.raises(ValueError):
+        client.stream("GET", "x", headers={"X-A": "line\nbreak"})
+    assert len(server.requests) == 6  # nothing more was sent
+
+
+def test_stream_takes_headers_and_team(server):
+    server.default = sse([{"type": "ping"}], done=False)
+    c = gumloop.Gumloop("t", team_id="tm", base_url=server.base, stream_base_url=server.base)
+    assert [e.json() for e in c.stream("POST", "sessions/s1/messages", json={"input": "hi"}, stream_host=False,
+                                       headers={"Idempotency-Key": "k2"})] == [{"type": "ping"}]
+    list(c.stream("GET", "events", team_id="call-team"))
+    list(c.stream("GET", "events", stream_host=False, team_id=""))
+    session, events, no_team = server.requests
+    assert session.headers["idempotency-key"] == "k2" and session.query == {"team_id": "tm"} and session.json == {"input": "hi"}
+    assert session.headers["accept"] == "text/event-stream"
+    assert events.query == {"team_id": "call-team"} and no_team.raw_query == ""
+    c.close()
+
+
+def test_absolute_urls_get_credentials_only_on_the_apis_own_origins(server, client):
+    other = Server()
+    try:
+        server.default = other.default = ok({"ok": 1})
+        client.user_id = "u-1"
+        client.team_id = "tm"
+        assert client.request("GET", server.url + "/api/v2/agents") == {"ok": 1}  # same origin, outside the base
+        assert client.request("GET", server.base + "/agents") == {"ok": 1}  # under the base: team scoped
+        assert client.request("GET", other.url + "/upload/abc", params={"sig": "s"}) == {"ok": 1}  # a pre-signed URL
+        assert client.request("PUT", other.url + "/put", data={"a": "b"}, team_id="explicit") == {"ok": 1}
+        outside, under = server.requests
+        assert outside.path == "/api/v2/agents" and outside.headers["authorization"] == "Bearer " + CANARY
+        assert outside.headers["x-auth-key"] == "u-1" and outside.raw_query == ""
+        assert under.query == {"team_id": "tm"}
+        foreign, put = other.requests
+        for req in (foreign, put):
+            assert "authorization" not in req.headers and "x-auth-key" not in req.headers
+        assert foreign.query == {"sig": "s"} and put.query == {"team_id": "explicit"}
+    finally:
+        other.close()
+
+
+def test_a_script_written_for_the_official_sdk_runs_unchanged(server, monkeypatch, capsys):
+    server.then(
+        ok(dict(CHAT_RESULT, system_fingerprint="fp-1")),
+        sse([chunk("Hel", role="assistant"), chunk("lo"), {"choices": [], "usage": {"total_tokens": 9, "cost": 0.5}}]),
+        ok({"results": [{"ref": "r1", "status": "success", "content": ['{"ts": "1"}']}]}),
+        ok({"error": {"code": "rate_limited", "message": "slow down", "type": "rate", "details": {"retry": 1}}}, 400),
+    )
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    monkeypatch.setenv("GUMLOOP_BASE_URL", server.base)
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", server.base)
+    script = textwrap.dedent('''
+        from gumloop import Gumloop
+        from gumloop.errors import APIStatusError, GumloopError
+        from gumloop.spec import ChatResult, ChatStreamChunk, ChatUsage
+        from gumloop.types import McpExecuteResponse, McpToolCallRequest
+
+        client = Gumloop()
+        result = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        assert isinstance(result, ChatResult)
+        choice = result.choices[0]
+        print(choice.message.content, result.service_tier, choice.logprobs, choice.message.audio,
+              choice.message.name, choice.message.reasoning_details, result.system_fingerprint)
+        print(result.model_dump(exclude_none=True)["usage"]["total_tokens"], result.model_dump_json()[:8])
+        print(sorted(ChatUsage.model_fields)[:3], ChatResult.model_validate(result.model_dump()).id)
+        print(result.model_copy(update={"id": "copy"}).id, result.id)
+        text = ""
+        for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=[], stream=True):
+            assert isinstance(chunk, ChatStreamChunk)
+            if chunk.choices:
+                text += chunk.choices[0].delta.content or ""
+                print(chunk.system_fingerprint, chunk.service_tier, chunk.choices[0].delta.reasoning_details,
+                      chunk.choices[0].delta.audio)
+            if chunk.usage:
+                print("usage", chunk.usage.total_tokens, chunk.usage.cost)
+        print(text)
+        response = client.mcp.execute_many([McpToolCallRequest(server_id="gumloop_slack", tool_name="post", arguments={})])
+        assert isinstance(response, McpExecuteResponse)
+        print(response.results[0].decoded_content, response.model_dump_decoded_content()["results"][0]["content"])
+        try:
+            client.chat.completions.create(model="m", messages=[])
+        except APIStatusError as exc:
+            print(exc.status_code, exc.code, exc.type, exc.param, exc.details, isinstance(exc, GumloopError), exc)
+    ''')
+    out = run_example(script, server, monkeypatch, capsys)
+    assert out.splitlines() == [
+        "Ottawa None None None None None fp-1",
+        '6 {"id":"g',
+        "['completion_tokens', 'completion_tokens_details', 'cost'] gen-1",
+        "copy gen-1",
+        "None None None None",
+        "None None None None",
+        "usage 9 0.5",
+        "Hello",
+        "[{'ts': '1'}] [{'ts': '1'}]",
+        "400 rate_limited rate None {'retry': 1} True slow down",
+    ]
