@@ -33,7 +33,7 @@ import json
 import os
 import re
 import sys
-from _thread import allocate_lock as _new_lock  # threading.Lock itself; `threading` costs ~1 ms
+from _thread import allocate_lock as _new_lock, get_ident as _thread_id  # as in threading, which costs ~1 ms
 import time
 from collections import deque
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
@@ -70,6 +70,7 @@ __version__ = "0.1.0"
 __all__ = [
     # client
     "Gumloop",
+    "AsyncGumloop",
     "DEFAULT_BASE_URL",
     "DEFAULT_CHAT_MODEL",
     # results
@@ -107,6 +108,7 @@ __all__ = [
     # streaming and SSE
     "Stream",
     "EventStream",
+    "AsyncStream",
     "ServerSentEvent",
     "SSEDecoder",
     "iter_sse",
@@ -176,6 +178,7 @@ _POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets 
 _POOL_MAX_IDLE_PER_ORIGIN = 16
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
 _FLOW_MAX_POLL_FAILURES = 5
+_IDLE_WORKER_EXIT = 30.0  # seconds an AsyncGumloop worker thread waits for work before it ends
 
 # Retry matrix: idempotent methods on these statuses; POST/PATCH only where the server
 # promises it did nothing (429 rate limited, 503 not accepted).
@@ -1202,14 +1205,17 @@ class _Conn:
         self.http.close()
         self.sock.close()
 
-    def shutdown(self) -> None:
-        # Close now, waking any thread blocked reading this socket.
+    def abort(self) -> None:
+        # End the connection under any thread blocked reading it; safe from another thread.
         import socket
 
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def shutdown(self) -> None:
+        self.abort()
         self.close()
 
 
@@ -1400,9 +1406,34 @@ class _Transport:
         # (scheme, netloc) -> pool key, proxy included: the environment is read once per
         # client and host (as httpx does), not on every request.
         self._routes: Dict[Tuple[str, str], _OriginKey] = {}
+        # The connection each thread's call is using, and the threads whose call was
+        # interrupted (AsyncGumloop cancels a call running in its worker thread).
+        self._in_use: Dict[int, _Conn] = {}
+        self._interrupted: set = set()  # type: ignore[type-arg]
 
     def close(self) -> None:
         self._pool.close()
+
+    def interrupt(self, thread: int) -> None:
+        # Stop the call running in `thread`: it makes no further attempt, and the socket it
+        # is reading is shut down so that the read ends (its own thread still closes it).
+        with self._lock:
+            self._interrupted.add(thread)
+            conn = self._in_use.get(thread)
+        if conn is not None:
+            conn.abort()
+
+    def forget(self, thread: int) -> None:
+        # The thread's call is over: a later one on that thread is not interrupted.
+        with self._lock:
+            self._interrupted.discard(thread)
+
+    def _use(self, conn: _Conn) -> None:
+        with self._lock:
+            if _thread_id() in self._interrupted:
+                conn.close()
+                raise APIConnectionError("the call was cancelled")
+            self._in_use[_thread_id()] = conn
 
     # -- one request, all policies -------------------------------------------
 
@@ -1410,14 +1441,18 @@ class _Transport:
         # The 2xx answer, after redirects and retries; anything else raises its APIStatusError.
         _check_headers(req.headers)
         original = req.url
-        for _ in range(_MAX_REDIRECTS + 1):
-            answer = self._send_with_retries(req, stream)
-            location = answer.headers.get("location")
-            if answer.status not in _REDIRECT_STATUSES or not location:
-                break
-            if answer.status not in (307, 308) and req.method not in ("GET", "HEAD"):
-                break  # never silently turn a POST into a GET
-            req = self._redirected(req, original, location)
+        try:
+            for _ in range(_MAX_REDIRECTS + 1):
+                answer = self._send_with_retries(req, stream)
+                location = answer.headers.get("location")
+                if answer.status not in _REDIRECT_STATUSES or not location:
+                    break
+                if answer.status not in (307, 308) and req.method not in ("GET", "HEAD"):
+                    break  # never silently turn a POST into a GET
+                req = self._redirected(req, original, location)
+        finally:
+            with self._lock:
+                self._in_use.pop(_thread_id(), None)
         if answer.status >= 300:  # also the sixth redirect
             raise _status_error(answer.status, answer.headers, answer.body, req.secrets)
         return answer
@@ -1468,6 +1503,7 @@ class _Transport:
         key = self._route(parts, req.url)
         conn = self._pool.take(key)
         if conn is not None:
+            self._use(conn)
             try:
                 return self._roundtrip(conn, req, parts, stream, reused=True)
             except _Failure as failure:
@@ -1478,6 +1514,7 @@ class _Transport:
                 # method, and is not counted as a retry.
                 _debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
         conn = self._connect(key, req.timeout)
+        self._use(conn)
         return self._roundtrip(conn, req, parts, stream, reused=False)
 
     def _route(self, parts: Any, url: str) -> _OriginKey:
@@ -1581,10 +1618,11 @@ class _Transport:
 
     def release(self, conn: _Conn, response: "http.client.HTTPResponse", *, reusable: bool) -> None:
         # Where a connection goes after its response: back to the pool when the response
-        # was read to its end, the server keeps the connection open and no byte follows;
-        # else closed. Called once per connection and response.
+        # was read to its end and the server keeps the connection open; else closed.
+        # Called once per connection and response. (The pool checks it again when it
+        # hands it out: the server may have closed it, or sent bytes nobody asked for.)
         response.close()
-        if reusable and conn.http.sock is not None and not _readable(conn.sock):
+        if reusable and conn.http.sock is not None:
             self._pool.give(conn)
         else:
             conn.close()
@@ -2272,6 +2310,299 @@ def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, A
     if not isinstance(wire["arguments"], _MappingABC):
         raise TypeError("arguments must be a dict, got %s" % type(wire["arguments"]).__name__)
     return wire
+
+
+###############################################################################
+# Async client ################################################################
+#
+# AsyncGumloop is Gumloop with each blocking call run in a worker thread of its own: the
+# event loop only hands calls over and is handed results (loop.call_soon_threadsafe), so
+# no network I/O ever runs on it. A stream's next chunk is one such call. Cancelling the
+# awaiting task ends the call at once: a stream is closed, a request's socket is shut
+# down through the transport (`interrupt`). asyncio is imported only here, when used.
+
+
+class _Job:
+    # One blocking call for a worker thread, and the future the event loop awaits.
+
+    def __init__(self, call: Callable[[], Any], transport: _Transport, future: Any) -> None:
+        self.call = call
+        self.transport = transport
+        self.future = future
+        self.loop = future.get_loop()
+        self.lock = _new_lock()
+        self.thread: Optional[int] = None  # the worker running it
+        self.finished = False
+
+    def run(self) -> None:
+        with self.lock:
+            if self.future.cancelled():
+                return
+            self.thread = _thread_id()
+        try:
+            outcome: Tuple[bool, Any] = (True, self.call())
+        except BaseException as exc:  # handed to the awaiting task, whatever it is
+            outcome = (False, exc)
+        with self.lock:
+            self.finished = True
+            self.transport.forget(self.thread)
+        try:
+            self.loop.call_soon_threadsafe(self._settle, *outcome)
+        except RuntimeError:  # the loop is closed: nobody will take the result
+            self._discard(*outcome)
+
+    def cancel(self) -> None:
+        # From the loop, for a task cancelled while it awaits this call.
+        with self.lock:
+            if self.thread is not None and not self.finished:
+                self.transport.interrupt(self.thread)
+
+    def _settle(self, ok: bool, value: Any) -> None:
+        if self.future.cancelled():
+            self._discard(ok, value)
+        elif ok:
+            self.future.set_result(value)
+        else:
+            self.future.set_exception(value)
+
+    @staticmethod
+    def _discard(ok: bool, value: Any) -> None:
+        if ok and isinstance(value, _EventSource):
+            value.close()  # a stream opened for a task that is gone
+
+
+class _Workers:
+    # The threads of one AsyncGumloop. The event loop never starts one: Thread.start()
+    # waits until the new thread runs, which on a busy 2-core machine can hold the loop
+    # past 100 ms. Instead, a worker that takes a job when no other worker is idle starts
+    # the next one, so a new job always finds a worker waiting. A worker idle for
+    # _IDLE_WORKER_EXIT seconds ends, as long as another one is left waiting.
+
+    def __init__(self) -> None:
+        import queue
+
+        self._jobs: Any = queue.SimpleQueue()
+        self._lock = _new_lock()
+        self._threads: List[Any] = []
+        self._idle = 0
+        self._closed = False
+        self._stopped: Any = None  # the future stop() awaits: set by the last worker to end
+
+    def submit(self, job: _Job) -> None:
+        with self._lock:
+            if self._closed:
+                raise GumloopError("the client is closed")
+            first = not self._threads
+        self._jobs.put(job)
+        if first:
+            self._start()  # the one thread a caller starts: at first use, before any load
+
+    def _start(self) -> None:
+        import threading
+
+        with self._lock:
+            if self._closed:
+                return
+            thread = threading.Thread(target=self._work, name="gumloop-async-%d" % len(self._threads), daemon=True)
+            self._threads.append(thread)
+            self._idle += 1
+        thread.start()
+
+    def _work(self) -> None:
+        import queue
+        import threading
+
+        while True:
+            try:
+                job = self._jobs.get(timeout=_IDLE_WORKER_EXIT)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 1:
+                        break
+                continue
+            with self._lock:
+                self._idle -= 1
+                spawn = self._idle == 0 and job is not None
+            if job is None:
+                break
+            if spawn:
+                self._start()
+            job.run()
+            with self._lock:
+                self._idle += 1
+        with self._lock:
+            self._idle -= 1
+            self._threads.remove(threading.current_thread())
+            stopped = self._stopped if self._closed and not self._threads else None
+        if stopped is not None:
+            stopped.get_loop().call_soon_threadsafe(stopped.set_result, None)
+
+    async def stop(self) -> None:
+        # Every worker ends once its current call has (the caller interrupted those).
+        import asyncio
+
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+            if threads:
+                self._stopped = asyncio.get_running_loop().create_future()
+        for _ in threads:
+            self._jobs.put(None)
+        if threads:
+            await self._stopped
+        for thread in threads:
+            thread.join()  # past its last statement already
+
+
+class AsyncGumloop:
+    """Gumloop for asyncio code: the same arguments, results, errors and retries, awaited.
+
+    Each call runs in a worker thread of the client's (one per call in flight, and per
+    stream waiting for its next chunk), so the event loop is never blocked by the network.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._client = Gumloop(*args, **kwargs)
+        self._workers = _Workers()
+        self._jobs: List[_Job] = []  # calls in flight, for aclose()
+        self._streams: List[AsyncStream] = []  # open streams, for aclose()
+        self.chat = _AsyncChat(self)
+        self.mcp = _AsyncMcp(self)
+
+    def __repr__(self) -> str:
+        return "Async" + repr(self._client)
+
+    async def _run(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        import asyncio
+        import functools
+
+        job = _Job(functools.partial(call, *args, **kwargs), self._client._transport, asyncio.get_running_loop().create_future())
+        self._workers.submit(job)
+        self._jobs.append(job)
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
+        finally:
+            self._jobs.remove(job)
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Gumloop.request, awaited."""
+        return await self._run(self._client.request, method, path, **kwargs)
+
+    async def stream(self, method: str, path: str, **kwargs: Any) -> "AsyncStream":
+        """Gumloop.stream, awaited: an async iterator of ServerSentEvent."""
+        return AsyncStream(self, await self._run(self._client.stream, method, path, **kwargs))
+
+    async def aclose(self) -> None:
+        """Close every stream and connection; no thread of the client is left running."""
+        for stream in list(self._streams):
+            await stream.aclose()
+        for job in list(self._jobs):
+            job.cancel()
+        self._client.close()
+        await self._workers.stop()
+
+    async def __aenter__(self) -> "AsyncGumloop":
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+
+class AsyncStream:
+    """An async stream: `async for` its chunks (events for `client.stream`), `async with`,
+    `await aclose()`, and for chat `await collect()`."""
+
+    def __init__(self, client: AsyncGumloop, stream: _EventSource) -> None:
+        self._client = client
+        self._stream = stream
+        client._streams.append(self)
+
+    def __aiter__(self) -> "AsyncStream":
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            item = await self._client._run(next, self._stream, None)
+        except BaseException:
+            await self.aclose()  # cancelled, or the stream failed: its connection is closed
+            raise
+        if item is None:
+            await self.aclose()
+            raise StopAsyncIteration
+        return item
+
+    async def collect(self) -> ChatResult:
+        """Stream.collect(), awaited."""
+        try:
+            return await self._client._run(self._stream.collect)  # type: ignore[attr-defined,no-any-return]
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        self._stream.close()
+        if self in self._client._streams:
+            self._client._streams.remove(self)
+
+    async def __aenter__(self) -> "AsyncStream":
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+
+class _AsyncCompletions:
+    def __init__(self, client: AsyncGumloop) -> None:
+        self._client = client
+
+    async def create(self, request: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> Any:
+        """chat.completions.create, awaited: a ChatResult, or an AsyncStream with stream=True."""
+        result = await self._client._run(self._client._client.chat.completions.create, request, **kwargs)
+        return AsyncStream(self._client, result) if isinstance(result, Stream) else result
+
+
+class _AsyncChat:
+    def __init__(self, client: AsyncGumloop) -> None:
+        self.completions = _AsyncCompletions(client)
+
+
+# `client.mcp` of AsyncGumloop: every method of Gumloop's, awaited.
+class _AsyncMcp:
+    def __init__(self, client: AsyncGumloop) -> None:
+        self._run = client._run
+        self._mcp = client._client.mcp
+
+    async def execute(self, *args: Any, **kwargs: Any) -> McpExecuteResponse:
+        return await self._run(self._mcp.execute, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def execute_many(self, *args: Any, **kwargs: Any) -> McpExecuteResponse:
+        return await self._run(self._mcp.execute_many, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def list_servers(self, **kwargs: Any) -> McpServersResponse:
+        return await self._run(self._mcp.list_servers, **kwargs)  # type: ignore[no-any-return]
+
+    async def get_server(self, *args: Any, **kwargs: Any) -> McpServerResponse:
+        return await self._run(self._mcp.get_server, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def list_accounts(self, *args: Any, **kwargs: Any) -> McpServerAccountsResponse:
+        return await self._run(self._mcp.list_accounts, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def list_tools(self, *args: Any, **kwargs: Any) -> McpToolsResponse:
+        return await self._run(self._mcp.list_tools, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def list_resources(self, *args: Any, **kwargs: Any) -> McpResourcesResponse:
+        return await self._run(self._mcp.list_resources, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def get_resource(self, *args: Any, **kwargs: Any) -> McpResourceReadResponse:
+        return await self._run(self._mcp.get_resource, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def list_prompts(self, *args: Any, **kwargs: Any) -> McpPromptsResponse:
+        return await self._run(self._mcp.list_prompts, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async def get_prompt(self, *args: Any, **kwargs: Any) -> McpPromptResponse:
+        return await self._run(self._mcp.get_prompt, *args, **kwargs)  # type: ignore[no-any-return]
 
 
 ###############################################################################

@@ -974,13 +974,14 @@ def test_close_releases_the_connection_at_once(server, client):
     assert list(stream) == []
 
 
-def _wait_until_blocked_in_socket_read(thread: threading.Thread) -> bool:
-    """True once the thread's innermost Python frame is the socket read (bounded by WAIT)."""
+def _wait_until_blocked_in_socket_read(*threads: threading.Thread) -> bool:
+    """True once one thread's innermost Python frame is the socket read (bounded by WAIT)."""
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        frame = sys._current_frames().get(thread.ident or -1)
-        if frame is not None and frame.f_code.co_name == "readinto" and frame.f_code.co_filename.endswith("socket.py"):
-            return True
+        for thread in threads:
+            frame = sys._current_frames().get(thread.ident or -1)
+            if frame is not None and frame.f_code.co_name == "readinto" and frame.f_code.co_filename.endswith("socket.py"):
+                return True
         time.sleep(0.001)
     return False
 
@@ -2693,6 +2694,13 @@ def test_request_header_injection_is_refused_before_sending(server):
         c.request("GET", "x")
     assert server.requests == []
     c.close()
+    # Values http.client itself lets through: a folded line, a bare CR, a NUL.
+    for value in ("a\r\n X-Injected: 1", "a\r\tb", "a\0b"):
+        c = gumloop.Gumloop("t", base_url=server.base, default_headers={"X-Evil": value})
+        with pytest.raises(ValueError):
+            c.request("GET", "x")
+        c.close()
+    assert server.requests == []
 
 
 def test_unsafe_path_characters_are_percent_encoded(server, client):
@@ -3544,3 +3552,236 @@ def test_a_script_written_for_the_official_sdk_runs_unchanged(server, monkeypatc
         "[{'ts': '1'}] [{'ts': '1'}]",
         "400 rate_limited rate None {'retry': 1} True slow down",
     ]
+
+
+###############################################################################
+# AsyncGumloop ################################################################
+
+import asyncio  # noqa: E402  (the library imports it only when AsyncGumloop is used)
+
+
+def _client_threads() -> List[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("gumloop-async")]
+
+
+def run_async(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, WAIT * 2))
+
+
+def async_client(server: Server, **kwargs: Any) -> gumloop.AsyncGumloop:
+    kwargs.setdefault("timeout", WAIT)
+    kwargs.setdefault("stream_timeout", WAIT)
+    return gumloop.AsyncGumloop(CANARY, base_url=server.base, stream_base_url=server.base, **kwargs)
+
+
+def test_async_chat_unary_and_stream_send_what_the_sync_client_sends(server, monkeypatch):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "env-token-1")
+    monkeypatch.setenv("GUMLOOP_USER_ID", "user-9")
+    monkeypatch.setenv("GUMLOOP_TEAM_ID", "team-3")
+    monkeypatch.setenv("TRACEPARENT", "00-abc-def-01")
+    server.then(ok(CHAT_RESULT), sse([chunk("Hel"), chunk("lo")]), ok(CHAT_RESULT),
+                ok({"results": [{"ref": "r", "status": "success", "content": ["x"]}]}), ok({"servers": []}))
+
+    async def main() -> Any:
+        async with gumloop.AsyncGumloop(base_url=server.base, stream_base_url=server.base) as c:
+            assert "env GUMLOOP_ACCESS_TOKEN" in repr(c) and "env-token-1" not in repr(c)
+            result = await c.chat.completions.create({"model": "m", "messages": [{"role": "user", "content": "hi"}]}, temperature=0)
+            stream = await c.chat.completions.create(model="m", messages=[], stream=True)
+            text = "".join([chunk.choices[0].delta.content async for chunk in stream])
+            monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "env-token-2")  # rotated: read on every request
+            again = await c.chat.completions.create(model="m", messages=[], timeout=3)
+            executed = await c.mcp.execute("gumloop_slack", "post", {"text": "hi"})
+            listed = await c.mcp.list_servers(team_id="other")
+            return result, text, again, executed, listed
+
+    result, text, again, executed, listed = run_async(main())
+    assert result.choices[0].message.content == "Ottawa" and text == "Hello" and again.id == "gen-1"
+    assert executed.results[0].decoded_content == ["x"] and listed.servers == []
+    unary, streamed, rotated, mcp, servers = server.requests
+    assert unary.path == "/api/v1/chat/completions" and unary.json == {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0}
+    assert unary.headers["authorization"] == "Bearer env-token-1" and unary.headers["x-auth-key"] == "user-9"
+    assert unary.headers["traceparent"] == "00-abc-def-01" and unary.raw_query == ""  # chat carries no team
+    assert streamed.headers["accept"] == "text/event-stream" and streamed.json["stream"] is True
+    assert rotated.headers["authorization"] == "Bearer env-token-2"
+    assert mcp.json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "post", "arguments": {"text": "hi"}}], "team_id": "team-3"}
+    assert servers.query == {"team_id": "other"}
+    assert [r.conn for r in server.requests] == [1] * 5  # one kept-alive connection throughout
+    assert _client_threads() == []
+
+
+def test_async_errors_retries_and_missing_token(server, no_sleep):
+    server.then(ok({}, 503), ok({"error": {"message": "nope", "code": "bad"}}, 400), ok({"n": 1}), raw(200, b"<html>", "text/html"))
+
+    async def main() -> Any:
+        async with async_client(server) as c:
+            with pytest.raises(gumloop.BadRequestError) as info:
+                await c.request("POST", "agents", json={})  # 503 retried, then the 400 raised
+            assert info.value.status_code == 400 and info.value.code == "bad" and str(info.value) == "nope"
+            assert await c.request("GET", "agents", params={"limit": 2}) == {"n": 1}
+            with pytest.raises(gumloop.GumloopError):
+                await c.request("GET", "page")
+        with pytest.raises(gumloop.GumloopError):
+            await c.request("GET", "x")  # the client is closed
+
+    run_async(main())
+    assert len(server.requests) == 4 and no_sleep["sleeps"] and server.requests[2].query == {"limit": "2"}
+
+    async def no_token() -> None:
+        async with gumloop.AsyncGumloop(base_url=server.base) as c:
+            await c.chat.completions.create(model="m", messages=[])
+
+    with pytest.raises(gumloop.AuthenticationError):
+        run_async(no_token())
+    assert len(server.requests) == 4 and _client_threads() == []
+
+
+def test_async_generic_stream_collect_and_every_mcp_method(server):
+    server.then(sse([{"type": "a"}, b"event: done\ndata: x\n\n"], done=False),
+                sse([chunk("par"), chunk("tial")]),
+                *[ok({}) for _ in range(9)])
+
+    async def main() -> Any:
+        async with async_client(server, team_id="tm") as c:
+            async with await c.stream("POST", "sessions/s/messages", json={"input": "hi"}, stream_host=False) as events:
+                got = [(e.event, e.data) async for e in events]
+            collected = await (await c.chat.completions.create(model="m", messages=[], stream=True)).collect()
+            calls = [
+                c.mcp.execute_many([{"server_id": "s", "tool_name": "t"}]), c.mcp.get_server("s"), c.mcp.list_accounts("s"),
+                c.mcp.list_tools("s"), c.mcp.list_resources("s", cursor="c"), c.mcp.get_resource("s", "u"),
+                c.mcp.list_prompts("s"), c.mcp.get_prompt("s", "p"), c.mcp.list_servers(),
+            ]
+            answers = [await call for call in calls]
+            return got, collected, answers
+
+    got, collected, answers = run_async(main())
+    assert got == [("message", '{"type": "a"}'), ("done", "x")] and collected.choices[0].message.content == "partial"
+    assert [type(a).__name__ for a in answers] == [
+        "McpExecuteResponse", "McpServerResponse", "McpServerAccountsResponse", "McpToolsResponse", "McpResourcesResponse",
+        "McpResourceReadResponse", "McpPromptsResponse", "McpPromptResponse", "McpServersResponse"]
+    assert server.requests[0].query == {"team_id": "tm"} and server.requests[1].raw_query == ""
+    assert _client_threads() == []
+
+
+class Ticker:
+    """Measures how late the event loop runs a 10 ms timer: a blocked loop shows here."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.ticks = 0
+        self.stop = False
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.stop:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            self.worst = max(self.worst, loop.time() - before - 0.01)
+            self.ticks += 1
+
+
+def test_async_100_concurrent_streams_each_get_their_own_content_without_blocking_the_loop(server):
+    def handler(req: Recorded, r: Reply) -> None:
+        n = req.json["user"]
+        r.sse([chunk("%s:%d" % (n, i)) for i in range(20)])
+
+    server.default = handler
+
+    async def main() -> Any:
+        ticker = Ticker()
+        tick = asyncio.ensure_future(ticker.run())
+        async with async_client(server) as c:
+            async def one(n: int) -> List[str]:
+                stream = await c.chat.completions.create(model="m", messages=[], stream=True, user=str(n))
+                return [chunk.choices[0].delta.content async for chunk in stream]
+
+            results = await asyncio.gather(*[one(n) for n in range(100)])
+        ticker.stop = True
+        await tick
+        return results, ticker
+
+    results, ticker = run_async(main())
+    assert results == [["%d:%d" % (n, i) for i in range(20)] for n in range(100)]
+    assert ticker.ticks > 0 and ticker.worst < 0.1, ticker.worst
+    assert _client_threads() == []
+
+
+def test_async_cancelled_stream_disconnects_at_once_and_leaves_no_thread(server):
+    disconnected = threading.Event()
+    server.then(gated_stream([chunk("first")], [], threading.Event(), disconnected))
+
+    async def main() -> float:
+        c = async_client(server)
+        stream = await c.chat.completions.create(model="m", messages=[], stream=True)
+        first = await stream.__anext__()
+        assert first.choices[0].delta.content == "first"
+        task = asyncio.ensure_future(stream.__anext__())  # waits for a chunk that never comes
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, _wait_until_blocked_in_socket_read, *_client_threads())
+        cancelled_at = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        seen = await asyncio.get_running_loop().run_in_executor(None, disconnected.wait, 1.0)
+        assert seen, "the server did not see the disconnect within 1 s"
+        elapsed = time.monotonic() - cancelled_at
+        await c.aclose()
+        return elapsed
+
+    assert run_async(main()) < 1.0
+    assert _client_threads() == []
+
+
+def test_async_unary_call_on_a_stalled_server_keeps_the_loop_free_and_cancels_cleanly(server):
+    disconnected = threading.Event()
+
+    def stalled(req: Recorded, r: Reply) -> None:
+        if r.wait_for_disconnect(WAIT):
+            disconnected.set()
+
+    server.default = stalled
+
+    async def main() -> Ticker:
+        ticker = Ticker()
+        tick = asyncio.ensure_future(ticker.run())
+        c = async_client(server)
+        call = asyncio.ensure_future(c.chat.completions.create(model="m", messages=[]))
+        while ticker.ticks < 20:  # ~0.2 s of ticks while the call waits on the stalled server
+            await asyncio.sleep(0.01)
+        assert not call.done()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        seen = await asyncio.get_running_loop().run_in_executor(None, disconnected.wait, 1.0)
+        assert seen, "the server did not see the disconnect within 1 s"
+        await c.aclose()
+        ticker.stop = True
+        await tick
+        return ticker
+
+    ticker = run_async(main())
+    assert ticker.worst < 0.1, ticker.worst
+    assert len(server.requests) == 1  # a cancelled POST is not tried again
+    assert _client_threads() == []
+
+
+def test_async_aclose_ends_calls_in_flight(server):
+    arrived = threading.Event()
+
+    def stall(req: Recorded, r: Reply) -> None:
+        arrived.set()
+        server.stall(req, r)
+
+    server.default = stall
+
+    async def main() -> Any:
+        c = async_client(server)
+        call = asyncio.ensure_future(c.request("GET", "slow"))
+        assert await asyncio.get_running_loop().run_in_executor(None, arrived.wait, WAIT)
+        started = time.monotonic()
+        await c.aclose()
+        with pytest.raises(gumloop.APIConnectionError):
+            await call
+        return time.monotonic() - started
+
+    assert run_async(main()) < 2.0
+    assert len(server.requests) == 1 and _client_threads() == []
