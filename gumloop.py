@@ -480,7 +480,7 @@ class _Model:
 
     def model_dump(self, *, exclude_none: bool = False, **_options: Any) -> Dict[str, Any]:
         """to_dict(); `exclude_none=True` leaves out every None value, nested ones too."""
-        return _without_none(self.to_dict()) if exclude_none else self.to_dict()
+        return _copy_json(self.to_dict(), drop_none=True) if exclude_none else self.to_dict()
 
     def model_dump_json(self, *, indent: Optional[int] = None, exclude_none: bool = False, **_options: Any) -> str:
         """model_dump() as JSON text, compact (no spaces) unless `indent` is given, as pydantic writes it."""
@@ -528,14 +528,6 @@ class _Model:
         return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (n, v) for n, v in values if v is not None and v != []))
 
 
-def _without_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_none(v) for v in value]
-    return value
-
-
 def _dump_value(value: Any) -> Any:
     if isinstance(value, _Model):
         return value.to_dict()
@@ -544,11 +536,11 @@ def _dump_value(value: Any) -> Any:
     return value
 
 
-def _copy_json(value: Any) -> Any:
+def _copy_json(value: Any, drop_none: bool = False) -> Any:
     if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
+        return {k: _copy_json(v, drop_none) for k, v in value.items() if v is not None or not drop_none}
     if isinstance(value, list):
-        return [_copy_json(v) for v in value]
+        return [_copy_json(v, drop_none) for v in value]
     return value
 
 
@@ -805,13 +797,11 @@ class McpExecuteResponse(_Model):
 
     def model_dump_decoded_content(self) -> Dict[str, Any]:
         """to_dict() with each result's `content` replaced by its decoded content."""
-        payload = self.to_dict()
-        results = payload.get("results")
-        if isinstance(results, list):
-            decoded = iter(self.results)
-            for item in results:
-                if isinstance(item, dict):
-                    item["content"] = next(decoded).decoded_content
+        payload, decoded = self.to_dict(), iter(self.results)  # the results are the raw items that are objects
+        if isinstance(payload.get("results"), list):
+            payload["results"] = [
+                dict(item, content=next(decoded).decoded_content) if isinstance(item, dict) else item for item in payload["results"]
+            ]
         return payload
 
 
@@ -1370,8 +1360,7 @@ def _read_body(response: "http.client.HTTPResponse", length: Optional[int], limi
             break
         parts.append(piece)
         total += len(piece)
-    body = b"".join(parts)
-    return body if limit is None else body[:limit]
+    return b"".join(parts)[:limit]
 
 
 def _request_target(parts: Any) -> str:
@@ -1703,10 +1692,7 @@ class _EventSource:
     def __init__(self, transport: _Transport, answer: _Answer, req: _Request) -> None:
         self._transport = transport
         self._req = req
-        self._conn = answer.conn
-        self._response = answer.response
-        self._left = answer.length  # body bytes still to come; None: chunked, or until close
-        self._reusable = answer.reusable
+        self._answer = answer  # its conn and response are this stream's until it releases them
         self._decoder = SSEDecoder()
         self._events: "deque[ServerSentEvent]" = deque()
         self._closed = False
@@ -1739,9 +1725,10 @@ class _EventSource:
                 self._fail(socket.timeout("stream_timeout reached"))
             # Each read waits at most until the total deadline: keep-alive comments
             # cannot stretch a stream past it.
-            self._conn.sock.settimeout(remaining)
+            self._answer.conn.sock.settimeout(remaining)
         try:
-            data = self._response.read1(_READ_SIZE if self._left is None else min(_READ_SIZE, self._left))
+            left = self._answer.length  # body bytes still to come; None: chunked, or until close
+            data = self._answer.response.read1(_READ_SIZE if left is None else min(_READ_SIZE, left))
         except Exception as exc:
             if self._closed:
                 return b""  # close() from another thread shut the socket under this read
@@ -1750,10 +1737,10 @@ class _EventSource:
             if not isinstance(exc, (OSError, ValueError, http.client.HTTPException)):
                 raise
             self._fail(exc)
-        if self._left is not None:
-            if not data and self._left:
-                self._fail(ConnectionError("connection closed %d bytes before the end of the response" % self._left))
-            self._left -= len(data)
+        if left is not None:
+            if not data and left:
+                self._fail(ConnectionError("connection closed %d bytes before the end of the response" % left))
+            self._answer.length = left - len(data)
         return data
 
     def _fail(self, exc: BaseException) -> "NoReturn":
@@ -1781,7 +1768,7 @@ class _EventSource:
                 return
             self._closed = True
         self._decoder.close()
-        self._transport.release(self._conn, self._response, reusable=self._reusable)
+        self._transport.release(self._answer.conn, self._answer.response, reusable=self._answer.reusable)
 
     def close(self) -> None:
         """Release the connection now; safe to call twice and from another thread."""
@@ -1789,8 +1776,8 @@ class _EventSource:
             if self._closed:
                 return
             self._closed = True
-        self._conn.shutdown()  # first: it wakes a read blocked in another thread
-        self._response.close()
+        self._answer.conn.shutdown()  # first: it wakes a read blocked in another thread
+        self._answer.response.close()
 
     def __iter__(self: _S) -> _S:
         return self
@@ -2329,7 +2316,6 @@ class _Job:
         self.call = call
         self.transport = transport
         self.future = future
-        self.loop = future.get_loop()
         self.lock = _new_lock()
         self.thread: Optional[int] = None  # the worker running it
         self.finished = False
@@ -2347,7 +2333,7 @@ class _Job:
             self.finished = True
             self.transport.forget(self.thread)
         try:
-            self.loop.call_soon_threadsafe(self._settle, *outcome)
+            self.future.get_loop().call_soon_threadsafe(self._settle, *outcome)
         except RuntimeError:  # the loop is closed: nobody will take the result
             self._discard(*outcome)
 
@@ -2417,7 +2403,8 @@ class _Workers:
                 job = self._jobs.get(timeout=_IDLE_WORKER_EXIT)
             except queue.Empty:
                 with self._lock:
-                    if self._idle > 1:
+                    if self._idle > 1:  # another worker is left waiting
+                        self._idle -= 1
                         break
                 continue
             with self._lock:
@@ -2431,14 +2418,13 @@ class _Workers:
             with self._lock:
                 self._idle += 1
         with self._lock:
-            self._idle -= 1
             self._threads.remove(threading.current_thread())
             stopped = self._stopped if self._closed and not self._threads else None
         if stopped is not None:
             stopped.get_loop().call_soon_threadsafe(stopped.set_result, None)
 
-    async def stop(self) -> None:
-        # Every worker ends once its current call has (the caller interrupted those).
+    async def stop(self, transport: _Transport) -> None:
+        # Every worker ends, its call in flight interrupted (streams were closed before).
         import asyncio
 
         with self._lock:
@@ -2446,7 +2432,8 @@ class _Workers:
             threads = list(self._threads)
             if threads:
                 self._stopped = asyncio.get_running_loop().create_future()
-        for _ in threads:
+        for thread in threads:
+            transport.interrupt(thread.ident)
             self._jobs.put(None)
         if threads:
             await self._stopped
@@ -2464,8 +2451,7 @@ class AsyncGumloop:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._client = Gumloop(*args, **kwargs)
         self._workers = _Workers()
-        self._jobs: List[_Job] = []  # calls in flight, for aclose()
-        self._streams: List[AsyncStream] = []  # open streams, for aclose()
+        self._streams: "set[AsyncStream]" = set()  # open streams, for aclose()
         self.chat = _AsyncChat(self)
         self.mcp = _AsyncMcp(self)
 
@@ -2478,14 +2464,11 @@ class AsyncGumloop:
 
         job = _Job(functools.partial(call, *args, **kwargs), self._client._transport, asyncio.get_running_loop().create_future())
         self._workers.submit(job)
-        self._jobs.append(job)
         try:
             return await job.future
         except asyncio.CancelledError:
             job.cancel()
             raise
-        finally:
-            self._jobs.remove(job)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Gumloop.request, awaited."""
@@ -2499,10 +2482,8 @@ class AsyncGumloop:
         """Close every stream and connection; no thread of the client is left running."""
         for stream in list(self._streams):
             await stream.aclose()
-        for job in list(self._jobs):
-            job.cancel()
         self._client.close()
-        await self._workers.stop()
+        await self._workers.stop(self._client._transport)
 
     async def __aenter__(self) -> "AsyncGumloop":
         return self
@@ -2518,7 +2499,7 @@ class AsyncStream:
     def __init__(self, client: AsyncGumloop, stream: _EventSource) -> None:
         self._client = client
         self._stream = stream
-        client._streams.append(self)
+        client._streams.add(self)
 
     def __aiter__(self) -> "AsyncStream":
         return self
@@ -2543,8 +2524,7 @@ class AsyncStream:
 
     async def aclose(self) -> None:
         self._stream.close()
-        if self in self._client._streams:
-            self._client._streams.remove(self)
+        self._client._streams.discard(self)
 
     async def __aenter__(self) -> "AsyncStream":
         return self
