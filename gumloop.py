@@ -178,7 +178,6 @@ _POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets 
 _POOL_MAX_IDLE_PER_ORIGIN = 16
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
 _FLOW_MAX_POLL_FAILURES = 5
-_IDLE_WORKER_EXIT = 30.0  # seconds an AsyncGumloop worker thread waits for work before it ends
 
 # Retry matrix: idempotent methods on these statuses; POST/PATCH only where the server
 # promises it did nothing (429 rate limited, 503 not accepted).
@@ -1249,7 +1248,7 @@ def _connection_error(cause: BaseException, req: _Request) -> APIConnectionError
             "or pass ssl_context= to the client." % (target, cause.verify_message or cause)
         )
     detail = str(cause) or type(cause).__name__
-    if isinstance(cause, http.client.HTTPException):
+    if isinstance(cause, http.client.HTTPException):  # RemoteDisconnected, IncompleteRead, LineTooLong...
         detail = "%s: %s" % (type(cause).__name__, detail)
     return APIConnectionError(_redact("Connection error with %s: %s" % (target, detail), req.secrets))
 
@@ -1315,12 +1314,9 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
     import urllib.request
 
     proxies = urllib.request.getproxies_environment()
-    found = proxies.get(url_parts.scheme) or proxies.get("all")
-    if not found:
-        return None
-    if urllib.request.proxy_bypass_environment(url_parts.netloc.rpartition("@")[2], proxies):  # type: ignore[attr-defined]
-        return None
-    return found
+    found = proxies.get(url_parts.scheme) or proxies.get("all")  # ALL_PROXY: either scheme
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    return None if not found or bypass(url_parts.netloc.rpartition("@")[2], proxies) else found
 
 
 def _body_length(response: "http.client.HTTPResponse", method: str) -> Optional[int]:
@@ -1364,9 +1360,7 @@ def _read_body(response: "http.client.HTTPResponse", length: Optional[int], limi
 
 
 def _request_target(parts: Any) -> str:
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
+    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
     if not (target.isascii() and target.isprintable()) or " " in target:
         target = quote(target, safe="/%:@!$&'()*+,;=-._~?")
     return target
@@ -2189,13 +2183,13 @@ class _Completions:
             raise TypeError("request must be a mapping of request fields, got %s" % type(request).__name__)
         body = dict(request or {})
         body.update((k, v) for k, v in kwargs.items() if v is not None)
-        client = self._client
         streaming = body.get("stream") is True
         accept = "text/event-stream" if streaming else "application/json"
-        req = client._prepare("POST", "chat/completions", json_body=body, stream_host=True, timeout=timeout, accept=accept)
+        req = self._client._prepare("POST", "chat/completions", json_body=body, stream_host=True, timeout=timeout, accept=accept)
+        transport = self._client._transport
         if streaming:
-            return Stream(client._transport, client._transport.send(req, stream=True), req)
-        return _result_object(ChatResult, _decode_body(client._transport.send(req).body, req.secrets), "chat completion")
+            return Stream(transport, transport.send(req, stream=True), req)
+        return _result_object(ChatResult, _decode_body(transport.send(req).body, req.secrets), "chat completion")
 
 
 class _Chat:
@@ -2361,8 +2355,8 @@ class _Workers:
     # The threads of one AsyncGumloop. The event loop never starts one: Thread.start()
     # waits until the new thread runs, which on a busy 2-core machine can hold the loop
     # past 100 ms. Instead, a worker that takes a job when no other worker is idle starts
-    # the next one, so a new job always finds a worker waiting. A worker idle for
-    # _IDLE_WORKER_EXIT seconds ends, as long as another one is left waiting.
+    # the next one, so a new job always finds a worker waiting. As a ThreadPoolExecutor's,
+    # the threads stay until the end (aclose()).
 
     def __init__(self) -> None:
         import queue
@@ -2395,18 +2389,10 @@ class _Workers:
         thread.start()
 
     def _work(self) -> None:
-        import queue
         import threading
 
         while True:
-            try:
-                job = self._jobs.get(timeout=_IDLE_WORKER_EXIT)
-            except queue.Empty:
-                with self._lock:
-                    if self._idle > 1:  # another worker is left waiting
-                        self._idle -= 1
-                        break
-                continue
+            job = self._jobs.get()
             with self._lock:
                 self._idle -= 1
                 spawn = self._idle == 0 and job is not None
