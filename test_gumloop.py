@@ -2413,6 +2413,26 @@ def _readme_expectations() -> Dict[str, Any]:
     def check_none(reqs: List[Recorded]) -> None:
         assert reqs == []
 
+    def check_async(reqs: List[Recorded]) -> None:
+        chat_request("Capital of Canada?")(reqs[:1])
+        assert reqs[1].json["stream"] is True and reqs[2].json["calls"][0]["tool_name"] == "slack_send_message"
+
+    def download(req: Recorded, r: Reply) -> None:
+        r.json({"download_url": "http://%s/files/a1.pdf" % req.headers["host"]})
+
+    everything = [ok({"agents": [{"name": "Support bot"}]}), sse([b"event: token\ndata: hi\n\n"], done=False),
+                  ok({"skill_id": "sk-1"}), download, raw(200, b"%PDF-1.7", "application/pdf"), ok({"queued": True})]
+
+    def check_everything(reqs: List[Recorded]) -> None:
+        agents, session, skill, link, pdf, queued = reqs
+        assert (agents.method, agents.path, agents.query) == ("GET", "/api/v1/agents", {"search": "support"})
+        assert (session.path, session.json, session.headers["accept"]) == (
+            "/api/v1/sessions/s1/messages", {"input": "hi", "stream": True}, "text/event-stream")
+        assert _multipart_fields(skill) == [("description", None, "text/plain", b"Triage"),
+                                            ("files", "SKILL.md", "text/markdown", b"# Triage")]
+        assert link.path == "/api/v1/artifacts/a1/download" and pdf.path == "/files/a1.pdf"
+        assert queued.headers["idempotency-key"] == "msg-0001" and queued.json["delivery"] == "queued"
+
     lakes = [chunk("Superior, "), chunk("Huron, "), chunk("Erie"),
              {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
     return {
@@ -2434,7 +2454,11 @@ def _readme_expectations() -> Dict[str, Any]:
         "sse": ([], check_none, "greeting hello\n['a', 'b']\n"),
         "flow": ([ok({"run_id": "r"}), ok({"state": "RUNNING"}), ok({"state": "DONE", "outputs": {"k": "v"}})], check_flow,
                  "state: RUNNING\nstate: DONE\n{'k': 'v'}\n"),
-        "async": ([ok(CHAT_RESULT)], chat_request("Capital of Canada?"), "Ottawa\n"),
+        "async": ([ok(CHAT_RESULT), sse([chunk("Towers "), chunk("touch clouds")]),
+                   ok({"results": [{"status": "success", "content": ["ok"]}]})], check_async,
+                  "Ottawa\nTowers touch clouds\nTrue\n"),
+        "pydantic": ([ok(CHAT_RESULT)], chat_request("hi"), "6\nTrue\nother\n['id', 'object', 'created', 'model'] None\n"),
+        "everything": (everything, check_everything, "token hi\nSupport bot sk-1 b'%PDF'\n"),
     }
 
 
