@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only: `typing` costs ~
 
     _M = TypeVar("_M", bound="_Model")
     _S = TypeVar("_S", bound="_EventSource")
+    _T = TypeVar("_T")
     _Convert = Callable[[Any], Any]
     _OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
 
@@ -2445,14 +2446,14 @@ class AsyncGumloop:
     def __repr__(self) -> str:
         return "Async" + repr(self._client)
 
-    async def _run(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def _run(self, call: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         import asyncio
         import functools
 
         job = _Job(functools.partial(call, *args, **kwargs), self._client._transport, asyncio.get_running_loop().create_future())
         self._workers.submit(job)
         try:
-            return await job.future
+            return await job.future  # type: ignore[no-any-return]  # the future holds what `call` returned
         except asyncio.CancelledError:
             job.cancel()
             raise
@@ -2505,7 +2506,7 @@ class AsyncStream:
     async def collect(self) -> ChatResult:
         """Stream.collect(), awaited."""
         try:
-            return await self._client._run(self._stream.collect)  # type: ignore[attr-defined,no-any-return]
+            return await self._client._run(self._stream.collect)  # type: ignore[attr-defined]  # a chat Stream
         finally:
             await self.aclose()
 
@@ -2542,34 +2543,34 @@ class _AsyncMcp:
         self._mcp = client._client.mcp
 
     async def execute(self, *args: Any, **kwargs: Any) -> McpExecuteResponse:
-        return await self._run(self._mcp.execute, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.execute, *args, **kwargs)
 
     async def execute_many(self, *args: Any, **kwargs: Any) -> McpExecuteResponse:
-        return await self._run(self._mcp.execute_many, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.execute_many, *args, **kwargs)
 
     async def list_servers(self, **kwargs: Any) -> McpServersResponse:
-        return await self._run(self._mcp.list_servers, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.list_servers, **kwargs)
 
     async def get_server(self, *args: Any, **kwargs: Any) -> McpServerResponse:
-        return await self._run(self._mcp.get_server, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.get_server, *args, **kwargs)
 
     async def list_accounts(self, *args: Any, **kwargs: Any) -> McpServerAccountsResponse:
-        return await self._run(self._mcp.list_accounts, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.list_accounts, *args, **kwargs)
 
     async def list_tools(self, *args: Any, **kwargs: Any) -> McpToolsResponse:
-        return await self._run(self._mcp.list_tools, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.list_tools, *args, **kwargs)
 
     async def list_resources(self, *args: Any, **kwargs: Any) -> McpResourcesResponse:
-        return await self._run(self._mcp.list_resources, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.list_resources, *args, **kwargs)
 
     async def get_resource(self, *args: Any, **kwargs: Any) -> McpResourceReadResponse:
-        return await self._run(self._mcp.get_resource, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.get_resource, *args, **kwargs)
 
     async def list_prompts(self, *args: Any, **kwargs: Any) -> McpPromptsResponse:
-        return await self._run(self._mcp.list_prompts, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.list_prompts, *args, **kwargs)
 
     async def get_prompt(self, *args: Any, **kwargs: Any) -> McpPromptResponse:
-        return await self._run(self._mcp.get_prompt, *args, **kwargs)  # type: ignore[no-any-return]
+        return await self._run(self._mcp.get_prompt, *args, **kwargs)
 
 
 ###############################################################################
