@@ -174,7 +174,7 @@ _MAX_SSE_EVENT = 64 << 20  # bytes of data lines in one SSE event
 # claims (a 20-digit Content-Length), and a stream's read returns what has arrived.
 _READ_SIZE = 64 << 10
 _POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets at 60 s
-_POOL_MAX_IDLE_PER_ORIGIN = 16
+_POOL_MAX_IDLE_PER_ORIGIN = 64  # an AsyncGumloop may run ~100 calls at once: keep most of them
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
 _FLOW_MAX_POLL_FAILURES = 5
 

@@ -3809,3 +3809,30 @@ def test_async_aclose_ends_calls_in_flight(server):
 
     assert run_async(main()) < 2.0
     assert len(server.requests) == 1 and _client_threads() == []
+
+
+def test_async_calls_run_side_by_side_while_one_stalls(server):
+    # A stalled call holds its worker thread; the others each get a worker of their own.
+    release = threading.Event()
+    first_arrived = threading.Event()
+
+    def handler(req: Recorded, r: Reply) -> None:
+        if req.path.endswith("/stall"):
+            first_arrived.set()
+            release.wait(WAIT)
+        r.json({"path": req.path})
+
+    server.default = handler
+
+    async def main() -> Any:
+        async with async_client(server) as c:
+            stalled = asyncio.ensure_future(c.request("GET", "stall"))
+            assert await asyncio.get_running_loop().run_in_executor(None, first_arrived.wait, WAIT)
+            others = await asyncio.gather(*[c.request("GET", "quick/%d" % n) for n in range(5)])
+            assert not stalled.done()
+            release.set()
+            return others, await stalled
+
+    others, stalled = run_async(main())
+    assert [o["path"] for o in others] == ["/api/v1/quick/%d" % n for n in range(5)] and stalled == {"path": "/api/v1/stall"}
+    assert _client_threads() == []
