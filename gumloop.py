@@ -23,7 +23,7 @@ GUMLOOP_STREAM_BASE_URL, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, SSL_CE
 TRACEPARENT. Command line: ``python gumloop.py chat "Capital of Canada?"``. CPython 3.8 to 3.13.
 
 Reading order: constants, errors, result objects, SSE parser, transport, retry policy,
-streams, client, legacy flows client, command line.
+streams, client, async client, legacy flows client, command line.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def _debug(message: str, *args: Any) -> None:
 
 DEFAULT_BASE_URL = "https://api.gumloop.com/api/v1"
 DEFAULT_TIMEOUT = 90.0  # seconds, API base: connect and each socket read
-DEFAULT_STREAM_TIMEOUT = 3600.0  # seconds, chat and SSE: per read and in total
+DEFAULT_STREAM_TIMEOUT = 3600.0  # seconds, chat and SSE: each read, and a stream's whole length
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_CHAT_MODEL = "claude-sonnet-4-5"  # the CLI's default model
 
@@ -186,6 +186,7 @@ _RETRY_STATUSES_UNSAFE = frozenset({429, 503})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _REDACTED = "[REDACTED]"
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
 # What platform.python_version() / platform.system() say, without importing platform.
 _USER_AGENT = "gumloop-lite/%s Python/%d.%d.%d %s" % ((__version__,) + sys.version_info[:3] + (os.uname().sysname,))
 _PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
@@ -371,7 +372,7 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
     fallback = "Gumloop API returned HTTP %d" % status
     try:
         body: Any = json.loads(raw) if raw.strip() else None
-    except ValueError:  # an HTML page from a proxy, say: shown as a short excerpt
+    except (ValueError, RecursionError):  # an HTML page from a proxy, say: shown as a short excerpt
         body = raw.decode("utf-8", "replace")
         fallback += ": " + _excerpt(raw)
     body = _redact_json(body, secrets)
@@ -1023,7 +1024,7 @@ class SSEDecoder:
         self._pending = 0  # bytes in self._pieces
         self._skip_lf = False  # the last input ended in CR: an LF starting the next is its pair
         self._first_line = True  # the BOM may only start the first line
-        self._data: List[memoryview] = []
+        self._data: List[Union[bytes, memoryview]] = []
         self._size = 0  # bytes in self._data
         self._event = ""
         self._last_id = ""  # persists across events, as WHATWG's last event ID buffer
@@ -1105,8 +1106,9 @@ class SSEDecoder:
             self._size += end - begin
             if self._size > self._max:
                 self._overflow()
-            # A view, decoded in place at dispatch: a megabyte image is not copied once more.
-            self._data.append(memoryview(buf)[begin:end])
+            # A long value is a view, decoded in place at dispatch: a megabyte image is not
+            # copied once more. A short one is copied, so that it keeps no big buffer alive.
+            self._data.append(memoryview(buf)[begin:end] if end - begin > _READ_SIZE else buf[begin:end])
             return None
         value = buf[begin:end]
         if name == b"event":
@@ -1138,7 +1140,7 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
     decoder = SSEDecoder()
     for chunk in byte_chunks:
         yield from decoder.feed(chunk)
-    decoder.close()
+    # An unterminated event at the end is not dispatched, as WHATWG says.
 
 
 ###############################################################################
@@ -1157,16 +1159,16 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 # ends. `release()` is the only way back into the pool.
 
 # A credential that never shows itself in repr(), str() or logs.
+@dataclasses.dataclass(eq=False)
 class _Secret:
-    def __init__(self, value: str, source: str) -> None:
-        self.value = value
-        self.source = source
+    value: str
+    source: str
 
     def __repr__(self) -> str:  # str() says the same
         return "<set: %s>" % self.source
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)  # its headers hold the token
 class _Request:
     method: str
     url: str
@@ -1217,7 +1219,7 @@ class _Answer:
         self.response = response
         self.status: int = response.status
         self.headers: Mapping[str, str] = response.msg  # type: ignore[assignment]  # case-insensitive
-        self.length = length  # body bytes to come; None: chunked, or until the connection closes
+        self.remaining = length  # body bytes still to come; None: chunked, or until the connection closes
         self.reusable = reusable  # framing unambiguous: the connection may serve another request
         self.body = b""
 
@@ -1296,6 +1298,8 @@ def _readable(sock: Any) -> bool:
     # request asked for: either way it must not carry another request.
     import select
 
+    if getattr(sock, "pending", None) and sock.pending():
+        return True  # TLS: bytes decrypted already, which poll() cannot see
     try:
         poller = select.poll()  # not select(): it cannot watch descriptors past 1023
         poller.register(sock, select.POLLIN)
@@ -1366,9 +1370,13 @@ def _request_target(parts: Any) -> str:
 
 
 def _check_headers(headers: Mapping[str, str]) -> None:
+    # Refused before anything is sent: a line break would inject a header (http.client lets
+    # a folded one through), and the rest would fail halfway through writing the request.
     for name, value in headers.items():
-        if any(c in str(name) + str(value) for c in "\r\n\0"):
-            raise ValueError("header %r contains a line break" % (name,))  # header injection
+        line = "%s: %s" % (name, value)
+        if not _HEADER_NAME.fullmatch(str(name)) or any(c in line for c in "\r\n\0"):
+            raise ValueError("header %r: a token name and a value without line breaks" % (name,))
+        line.encode("latin-1")  # else a UnicodeEncodeError (a ValueError) names the character
 
 
 # Sends requests on pooled connections: redirects, retries, stale replay, proxies, TLS.
@@ -1410,12 +1418,15 @@ class _Transport:
         with self._lock:
             self._interrupted.discard(thread)
 
-    def _use(self, conn: _Conn) -> None:
+    def _use(self, conn: Optional[_Conn]) -> None:
+        # Before each attempt (conn None) and with its connection: stop if interrupted.
         with self._lock:
             if _thread_id() in self._interrupted:
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 raise APIConnectionError("the call was cancelled")
-            self._in_use[_thread_id()] = conn
+            if conn is not None:
+                self._in_use[_thread_id()] = conn
 
     # -- one request, all policies -------------------------------------------
 
@@ -1481,6 +1492,7 @@ class _Transport:
     # -- one exchange on one connection ---------------------------------------
 
     def _exchange(self, req: _Request, stream: bool) -> _Answer:
+        self._use(None)
         parts = urlsplit(req.url)
         key = self._route(parts, req.url)
         conn = self._pool.take(key)
@@ -1532,7 +1544,7 @@ class _Transport:
             http_conn = http.client.HTTPConnection(*connect_to, timeout=timeout)
         try:
             http_conn.connect()
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a host IDNA refuses
             http_conn.close()
             # http.client reports a refused CONNECT as OSError("Tunnel connection failed:
             # <status> <reason>"): the proxy answered, not the API, and trying again will
@@ -1604,6 +1616,9 @@ class _Transport:
         # Called once per connection and response. (The pool checks it again when it
         # hands it out: the server may have closed it, or sent bytes nobody asked for.)
         response.close()
+        with self._lock:  # no longer this thread's: interrupt() must not reach its next owner
+            if self._in_use.get(_thread_id()) is conn:
+                del self._in_use[_thread_id()]
         if reusable and conn.http.sock is not None:
             self._pool.give(conn)
         else:
@@ -1694,9 +1709,9 @@ class _EventSource:
 
     def _next_event(self) -> Optional[ServerSentEvent]:
         # The next event, or None once the body has ended (or the stream was closed).
+        if self._closed:
+            return None
         while not self._events:
-            if self._closed:
-                return None
             data = self._read()
             if not data:
                 self._release()
@@ -1720,7 +1735,7 @@ class _EventSource:
             # cannot stretch a stream past it.
             self._answer.conn.sock.settimeout(remaining)
         try:
-            left = self._answer.length  # body bytes still to come; None: chunked, or until close
+            left = self._answer.remaining
             data = self._answer.response.read1(_READ_SIZE if left is None else min(_READ_SIZE, left))
         except Exception as exc:
             if self._closed:
@@ -1733,7 +1748,7 @@ class _EventSource:
         if left is not None:
             if not data and left:
                 self._fail(ConnectionError("connection closed %d bytes before the end of the response" % left))
-            self._answer.length = left - len(data)
+            self._answer.remaining = left - len(data)
         return data
 
     def _fail(self, exc: BaseException) -> "NoReturn":
@@ -1812,7 +1827,7 @@ class Stream(_EventSource):
                 raise StopIteration
             try:
                 obj = json.loads(event.data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 obj = None
             if not isinstance(obj, dict):
                 _debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
@@ -1829,9 +1844,8 @@ class Stream(_EventSource):
         error = chunk.__dict__["_raw"].get("error")
         fields = error if isinstance(error, dict) else {}
         message = fields.get("message", error)
-        if not isinstance(message, str) or not message:
-            message = "the stream reported an error"
-        return StreamError(_redact(message, self._req.secrets), code=fields.get("code"), chunk=chunk, partial=partial)
+        text = message if isinstance(message, str) and message else "the stream reported an error"
+        return StreamError(_redact(text, self._req.secrets), code=fields.get("code"), chunk=chunk, partial=partial)
 
     def collect(self) -> ChatResult:
         """Read the rest of the stream into one ChatResult (raises StreamError on an error chunk)."""
@@ -1908,10 +1922,6 @@ def _env(name: str) -> Optional[str]:
     return os.environ.get(name) or None
 
 
-def _derive_stream_base_url(base_url: str) -> str:
-    return base_url.replace("api.gumloop.com", "ws.gumloop.com").replace("localhost:8080", "localhost:9093")
-
-
 def _pairs(params: Mapping[str, Any]) -> List[Tuple[str, str]]:
     # Query and form fields: None is left out, a list repeats its key, and booleans are
     # written as JSON writes them.
@@ -1985,7 +1995,7 @@ def _decode_body(raw: Optional[bytes], secrets: Sequence[str]) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can go
         raise GumloopError(
             "Gumloop API returned a success response that is not JSON: %s" % _redact(_excerpt(raw), secrets)
         ) from None
@@ -2022,16 +2032,15 @@ class Gumloop:
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError("max_retries must be a non-negative integer")
         self._token: Optional[_Secret] = _Secret(explicit, "access_token" if access_token else "api_key") if explicit else None
-        self._env_token_at_init = _env("GUMLOOP_ACCESS_TOKEN")
+        self._env_token_at_init = _Secret(_env("GUMLOOP_ACCESS_TOKEN") or "", "env GUMLOOP_ACCESS_TOKEN")
         self.user_id = user_id or _env("GUMLOOP_USER_ID")
         self.team_id = team_id or _env("GUMLOOP_TEAM_ID")
         self.base_url = (base_url or _env("GUMLOOP_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.stream_base_url = (
-            stream_base_url or _env("GUMLOOP_STREAM_BASE_URL") or _derive_stream_base_url(self.base_url)
-        ).rstrip("/")
+        # The stream host: api.gumloop.com -> ws.gumloop.com, localhost:8080 -> localhost:9093.
+        derived = self.base_url.replace("api.gumloop.com", "ws.gumloop.com").replace("localhost:8080", "localhost:9093")
+        self.stream_base_url = (stream_base_url or _env("GUMLOOP_STREAM_BASE_URL") or derived).rstrip("/")
         self.timeout = timeout
         self.stream_timeout = stream_timeout
-        self.max_retries = max_retries
         self.default_headers = dict(default_headers or {})
         self._transport = _Transport(max_retries=max_retries, ssl_context=ssl_context, proxy=proxy)
         self.chat = _Chat(self)
@@ -2045,7 +2054,7 @@ class Gumloop:
         if self._token is not None:
             return self._token.value
         # Rotated tokens (per-invocation sandbox credentials) are picked up on every call.
-        return _env("GUMLOOP_ACCESS_TOKEN") or self._env_token_at_init
+        return _env("GUMLOOP_ACCESS_TOKEN") or self._env_token_at_init.value or None
 
     def __repr__(self) -> str:
         # Where the token comes from, never the token.
@@ -2069,12 +2078,9 @@ class Gumloop:
         headers["Authorization"] = "Bearer " + token
         if self.user_id:
             headers["x-auth-key"] = self.user_id
-        traceparent = _env("TRACEPARENT")
-        if traceparent:
-            headers["traceparent"] = traceparent
-            tracestate = _env("TRACESTATE")
-            if tracestate:
-                headers["tracestate"] = tracestate
+        for name in ("traceparent", "tracestate"):  # W3C trace context, read per request
+            if _env(name.upper()):
+                headers[name] = os.environ[name.upper()]
         return headers, (token,)
 
     # -- the two generic calls ---------------------------------------------------
@@ -2186,10 +2192,9 @@ class _Completions:
         streaming = body.get("stream") is True
         accept = "text/event-stream" if streaming else "application/json"
         req = self._client._prepare("POST", "chat/completions", json_body=body, stream_host=True, timeout=timeout, accept=accept)
-        transport = self._client._transport
         if streaming:
-            return Stream(transport, transport.send(req, stream=True), req)
-        return _result_object(ChatResult, _decode_body(transport.send(req).body, req.secrets), "chat completion")
+            return Stream(self._client._transport, self._client._transport.send(req, stream=True), req)
+        return _result_object(ChatResult, _decode_body(self._client._transport.send(req).body, req.secrets), "chat completion")
 
 
 class _Chat:
@@ -2329,7 +2334,8 @@ class _Job:
         try:
             self.future.get_loop().call_soon_threadsafe(self._settle, *outcome)
         except RuntimeError:  # the loop is closed: nobody will take the result
-            self._discard(*outcome)
+            if isinstance(outcome[1], _EventSource):
+                outcome[1].close()
 
     def cancel(self) -> None:
         # From the loop, for a task cancelled while it awaits this call.
@@ -2339,16 +2345,12 @@ class _Job:
 
     def _settle(self, ok: bool, value: Any) -> None:
         if self.future.cancelled():
-            self._discard(ok, value)
+            if isinstance(value, _EventSource):
+                value.close()  # a stream opened for a task that is gone
         elif ok:
             self.future.set_result(value)
         else:
             self.future.set_exception(value)
-
-    @staticmethod
-    def _discard(ok: bool, value: Any) -> None:
-        if ok and isinstance(value, _EventSource):
-            value.close()  # a stream opened for a task that is gone
 
 
 class _Workers:
@@ -2435,9 +2437,13 @@ class AsyncGumloop:
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        import weakref
+
         self._client = Gumloop(*args, **kwargs)
         self._workers = _Workers()
-        self._streams: "set[AsyncStream]" = set()  # open streams, for aclose()
+        # Open streams, for aclose(). Weakly held: a stream dropped after `break` is closed
+        # by the garbage collector, as a sync Stream is.
+        self._streams: "weakref.WeakSet[AsyncStream]" = weakref.WeakSet()
         self.chat = _AsyncChat(self)
         self.mcp = _AsyncMcp(self)
 
@@ -2726,10 +2732,10 @@ def _build_parser() -> Any:
 
 
 def _main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = _build_parser()
-    args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
     try:
+        parser = _build_parser()
+        args = parser.parse_args(argv)
         if args.command == "mcp":
             try:
                 tool_args = json.loads(args.args)
@@ -2851,8 +2857,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of `python -m gumloop` / `python gumloop.py`."""
     try:
         return _main(argv)
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         return 1
 
