@@ -1671,12 +1671,9 @@ def _retry_after(value: Optional[str], now: float) -> Optional[float]:
         from email.utils import parsedate_to_datetime
 
         try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+            seconds = parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, IndexError):  # not a date either (TypeError before 3.10)
             return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - now
     if seconds != seconds:  # NaN
         return None
     return max(0.0, seconds)
@@ -2403,6 +2400,7 @@ class _Workers:
             if spawn:
                 self._start()
             job.run()
+            job = None  # an idle worker keeps nothing alive (the stream a call read from)
             with self._lock:
                 self._idle += 1
         with self._lock:

@@ -3836,3 +3836,121 @@ def test_async_calls_run_side_by_side_while_one_stalls(server):
     others, stalled = run_async(main())
     assert [o["path"] for o in others] == ["/api/v1/quick/%d" % n for n in range(5)] and stalled == {"path": "/api/v1/stall"}
     assert _client_threads() == []
+
+
+###############################################################################
+# Found in review: ownership across tasks, TLS leftovers, ended streams, headers
+
+def test_tls_bytes_after_a_response_never_reach_the_next_request(tls_server, cert_files):
+    import ssl
+
+    first = b'HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n{"call":"first"}'
+    smuggled = b'HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n{"call":"smuggled!"}'
+    pad = b" " * (8192 - len(first))  # http.client's 8 KiB read takes the first answer and this
+    tls_server.then(raw_response(first + pad + smuggled, close=False), ok({"call": "second"}))
+    ctx = ssl.create_default_context(cafile=cert_files[0])
+    c = gumloop.Gumloop(CANARY, base_url=tls_server.base, ssl_context=ctx, timeout=WAIT, max_retries=0)
+    assert c.request("GET", "one") == {"call": "first"}
+    assert c.request("GET", "two") == {"call": "second"}  # decrypted bytes kept that connection out of the pool
+    assert [r.conn for r in tls_server.requests] == [1, 2]
+    c.close()
+
+
+def test_async_cancel_never_reaches_a_connection_another_task_now_uses(server, monkeypatch):
+    a_waits, b_arrived, release = threading.Event(), threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        a_waits.set()  # A's connection is back in the pool: A waits before trying again
+        time.sleep(seconds)
+
+    monkeypatch.setattr(gumloop, "_sleep", sleep)
+
+    def answer(req: Recorded, r: Reply) -> None:
+        if req.path.endswith("/a"):
+            r.json({}, 503, {"Retry-After": "1"})  # task A waits 1 s before trying again...
+        else:
+            b_arrived.set()  # ...and task B takes the connection A gave back
+            release.wait(WAIT)
+            r.json({"charged": 1})
+
+    server.default = answer
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        c = async_client(server, max_retries=1)
+        a = asyncio.ensure_future(c.request("GET", "a"))
+        assert await loop.run_in_executor(None, a_waits.wait, WAIT)
+        b = asyncio.ensure_future(c.request("POST", "b", json={"charge": 1}))
+        assert await loop.run_in_executor(None, b_arrived.wait, WAIT)
+        a.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await a
+        release.set()
+        result = await b
+        await c.aclose()
+        return result
+
+    assert run_async(main()) == {"charged": 1}
+    posts = [r for r in server.requests if r.method == "POST"]
+    assert len(posts) == 1 and [r.path for r in server.requests] == ["/api/v1/a", "/api/v1/b"]
+    assert server.requests[0].conn == server.requests[1].conn  # B did use the connection A gave back
+    assert _client_threads() == []
+
+
+def test_async_stream_dropped_after_break_is_closed_by_the_garbage_collector(server):
+    disconnected = threading.Event()
+    server.then(gated_stream([chunk("first"), chunk("second")], [], threading.Event(), disconnected))
+
+    async def main() -> None:
+        async with async_client(server) as c:
+            stream = await c.chat.completions.create(model="m", messages=[], stream=True)
+            async for chunk_ in stream:
+                break
+            del stream, chunk_
+            gc.collect()
+            assert await asyncio.get_running_loop().run_in_executor(None, disconnected.wait, 1.0)
+
+    run_async(main())
+
+
+def test_nothing_is_handed_out_after_done_or_close(server, client):
+    tail = b"data: [DONE]\n\n" + sse_bytes(chunk("after"))
+    server.then(sse([chunk("a"), tail], done=False), sse([chunk("b"), chunk("c")]))
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    assert contents(stream) == ["a"]
+    with pytest.raises(StopIteration):
+        next(stream)
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    assert next(stream).choices[0].delta.content == "b"
+    stream.close()
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+def test_bad_header_names_and_values_are_refused_before_sending(server, client):
+    server.default = ok({})
+    client.request("GET", "first")
+    for headers in ({"Bad Name": "x"}, {"X:Colon": "x"}, {"": "x"}, {"X-Snow": "\u2603"}):
+        with pytest.raises(ValueError):
+            client.request("GET", "x", headers=headers)
+    client.request("GET", "last")
+    assert [(r.path, r.conn) for r in server.requests] == [("/api/v1/first", 1), ("/api/v1/last", 1)]
+    client.request("GET", "latin1", headers={"X-Name": "caf\u00e9"})
+    assert server.requests[-1].headers["x-name"].encode("latin-1") == b"caf\xe9"
+
+
+def test_json_nested_deeper_than_json_can_parse_is_a_gumloop_error(server, client):
+    deep = b"[" * 200000 + b"]" * 200000
+    server.then(raw(200, deep), sse([b"data: " + deep + b"\n\n", chunk("ok")]))
+    with pytest.raises(gumloop.GumloopError):
+        client.request("GET", "deep")
+    assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["ok"]
+
+
+def test_env_token_is_not_in_the_clients_attributes(monkeypatch):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    c = gumloop.Gumloop()
+    assert c.access_token == CANARY and CANARY not in repr(vars(c))
+    monkeypatch.delenv("GUMLOOP_ACCESS_TOKEN")
+    assert c.access_token == CANARY  # the value seen at construction, when the variable is unset
+    assert gumloop.Gumloop().access_token is None
