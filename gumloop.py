@@ -2595,14 +2595,11 @@ class GumloopClient:
             raise TypeError("api_key must be a non-empty string")
         self.user_id = user_id
         self.project_id = project_id
+        self.api_key = api_key  # read on every call, like base_url
         # The flows API names its user in the body and the query, and takes no team.
         self._client = Gumloop(api_key)
         self._client.user_id = self._client.team_id = None
         self.base_url = base_url.rstrip("/") if base_url else self._client.base_url
-
-    @property
-    def api_key(self) -> str:
-        return self._client.access_token or ""
 
     def __repr__(self) -> str:
         return "GumloopClient(base_url=%r, api_key=<set: api_key>, user_id=%r, project_id=%r)" % (
@@ -2610,7 +2607,8 @@ class GumloopClient:
         )
 
     def _call(self, method: str, path: str, *, params: Optional[Dict[str, Any]] = None, body: Any = None) -> Any:
-        self._client.base_url = self.base_url.rstrip("/")  # read on every call: settable after construction
+        self._client.base_url = self.base_url.rstrip("/")  # both read on every call: settable after construction
+        self._client._token = _Secret(self.api_key, "api_key")
         return self._client.request(method, path, params=params, json=body)
 
     def start_flow(self, flow_id: str, inputs: Optional[Mapping[str, Any]] = None) -> str:

@@ -3954,3 +3954,12 @@ def test_env_token_is_not_in_the_clients_attributes(monkeypatch):
     monkeypatch.delenv("GUMLOOP_ACCESS_TOKEN")
     assert c.access_token == CANARY  # the value seen at construction, when the variable is unset
     assert gumloop.Gumloop().access_token is None
+
+
+def test_flow_client_api_key_and_base_url_are_read_on_every_call(server):
+    flow_server(server, ["DONE"], {"k": 1})
+    c = flows_client(server)
+    c.api_key = "rotated-key-123"
+    assert c.run_flow("f", {}, poll_interval=0) == {"k": 1}
+    assert {r.headers["authorization"] for r in server.requests} == {"Bearer rotated-key-123"}
+    assert "rotated-key-123" not in repr(c)
