@@ -1156,7 +1156,9 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 # A connection has one owner at a time. `_exchange` takes it from the pool (or opens
 # it) and either reads the whole answer and hands the connection to `release()`, or,
 # for a 2xx stream, hands it to the stream, which calls `release()` once when the body
-# ends. `release()` is the only way back into the pool.
+# ends. `release()` is the only way back into the pool, and the pool checks the socket
+# again when it hands it out. Another thread may only `interrupt()` a call (AsyncGumloop's
+# cancellation): that shuts the socket down, and its owner still closes it.
 
 # A credential that never shows itself in repr(), str() or logs.
 @dataclasses.dataclass(eq=False)
