@@ -173,13 +173,17 @@ _MAX_SSE_EVENT = 64 << 20  # bytes of data lines in one SSE event
 # At most this much per read: a body is never read in one piece as large as the server
 # claims (a 20-digit Content-Length), and a stream's read returns what has arrived.
 _READ_SIZE = 64 << 10
-_POOL_MAX_IDLE_AGE = 30.0  # seconds; load balancers commonly drop idle sockets at 60 s
+# Seconds an idle connection may be reused. Common servers close idle connections after
+# 5 s (uvicorn, Node.js, Apache) and some after 1-2 s; one that closes just as a request
+# is sent can leave a POST that may or may not have run. Below 5 s with a margin; a
+# server's `Keep-Alive: timeout=N` lowers it (`_idle_limit`).
+_POOL_MAX_IDLE_AGE = 4.0
 _POOL_MAX_IDLE_PER_ORIGIN = 64  # an AsyncGumloop may run ~100 calls at once: keep most of them
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
 _FLOW_MAX_POLL_FAILURES = 5
 
-# Retry matrix: idempotent methods on these statuses; POST/PATCH only where the server
-# promises it did nothing (429 rate limited, 503 not accepted).
+# Retry matrix: idempotent methods (and requests with an Idempotency-Key) on these
+# statuses; POST/PATCH only where the server promises it did nothing (429, 503).
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_STATUSES_IDEMPOTENT = frozenset({408, 429, 500, 502, 503, 504})
 _RETRY_STATUSES_UNSAFE = frozenset({429, 503})
@@ -1195,6 +1199,7 @@ class _Conn:
         self.proxy_name = proxy_name  # "host:port" of the proxy, for messages
         self.proxy_headers = proxy_headers  # plain HTTP through a proxy: absolute-form targets, these headers
         self.last_used = _monotonic()
+        self.max_idle = _POOL_MAX_IDLE_AGE  # lowered by the server's Keep-Alive header
         self.pid = os.getpid()
 
     def close(self) -> None:
@@ -1214,46 +1219,49 @@ class _Conn:
 # A response whose headers are in. `body` is read unless this is a 2xx stream, which
 # then owns `conn` and `response` until it releases them.
 class _Answer:
-    def __init__(
-        self, conn: _Conn, response: "http.client.HTTPResponse", length: Optional[int], reusable: bool
-    ) -> None:
+    def __init__(self, conn: _Conn, response: "http.client.HTTPResponse") -> None:
         self.conn = conn
         self.response = response
         self.status: int = response.status
         self.headers: Mapping[str, str] = response.msg  # type: ignore[assignment]  # case-insensitive
-        self.remaining = length  # body bytes still to come; None: chunked, or until the connection closes
-        self.reusable = reusable  # framing unambiguous: the connection may serve another request
+        # Body bytes still to come; None: chunked, or until the connection closes.
+        self.remaining: Optional[int] = None if response.chunked else response.length
+        self.until_close = self.remaining is None and not response.chunked  # no framing proves the end
+        # Both framings at once: which one the server meant is unknown, so the connection
+        # serves no other request (the body is read as chunked, as RFC 9112 says).
+        self.reusable = not (response.chunked and response.getheader("content-length") is not None)
         self.body = b""
 
 
 class _Failure(Exception):
     # One exchange failed on the network, before (`sent=False`) or after any byte of the
     # request may have reached the server.
-    def __init__(self, cause: BaseException, *, sent: bool, stale: bool = False) -> None:
+    def __init__(self, cause: BaseException, *, sent: bool, stale: bool = False, proxy: Optional[str] = None) -> None:
         super().__init__(type(cause).__name__)
         self.cause = cause
-        self.sent = sent
+        self.sent = sent  # the request was written completely: the server may have acted on it
         self.stale = stale  # a reused connection closed before any response byte
+        self.proxy = proxy  # "host:port" of the proxy that could not be reached
 
 
-def _connection_error(cause: BaseException, req: _Request) -> APIConnectionError:
+def _connection_error(cause: BaseException, req: _Request, proxy: Optional[str] = None, note: str = "") -> APIConnectionError:
     # The one place a network or framing failure (socket, ssl, http.client) becomes our error.
     import http.client
     import socket
     import ssl
 
-    target = urlsplit(req.url).netloc.rpartition("@")[2]
+    target = "proxy " + proxy if proxy else urlsplit(req.url).netloc.rpartition("@")[2]
     if isinstance(cause, socket.timeout):
-        return APITimeoutError("Request to %s timed out after %s s" % (target, req.timeout))
+        return APITimeoutError("Request to %s timed out after %s s%s" % (target, req.timeout, note))
     if isinstance(cause, ssl.SSLCertVerificationError):
         return APIConnectionError(
             "TLS certificate verification failed for %s: %s. Point SSL_CERT_FILE at your CA bundle "
-            "or pass ssl_context= to the client." % (target, cause.verify_message or cause)
+            "or pass ssl_context= to the client." % (target, str(cause.verify_message or cause).rstrip("."))
         )
     detail = str(cause) or type(cause).__name__
     if isinstance(cause, http.client.HTTPException):  # RemoteDisconnected, IncompleteRead, LineTooLong...
         detail = "%s: %s" % (type(cause).__name__, detail)
-    return APIConnectionError(_redact("Connection error with %s: %s" % (target, detail), req.secrets))
+    return APIConnectionError(_redact("Connection error with %s: %s%s" % (target, detail, note), req.secrets))
 
 
 # Idle keep-alive connections per origin; shared by threads, forgotten after fork.
@@ -1273,7 +1281,7 @@ class _Pool:
             idle = self._idle.get(key)
             while idle:
                 conn = idle.pop()
-                if _monotonic() - conn.last_used < _POOL_MAX_IDLE_AGE and not _readable(conn.sock):
+                if _monotonic() - conn.last_used < conn.max_idle and not _readable(conn.sock):
                     return conn
                 conn.close()
         return None
@@ -1303,11 +1311,21 @@ def _readable(sock: Any) -> bool:
     if getattr(sock, "pending", None) and sock.pending():
         return True  # TLS: bytes decrypted already, which poll() cannot see
     try:
-        poller = select.poll()  # not select(): it cannot watch descriptors past 1023
+        if not hasattr(select, "poll"):  # Windows, where select() has no 1024-descriptor limit
+            return bool(select.select([sock], [], [], 0)[0])
+        poller = select.poll()  # not select() where poll() exists: it cannot watch descriptors past 1023
         poller.register(sock, select.POLLIN)
         return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
+
+
+def _idle_limit(response: "http.client.HTTPResponse") -> float:
+    # How long the connection may sit idle and still be reused: our default, or less when
+    # the server says in `Keep-Alive: timeout=N` that it closes sooner (less a margin, as
+    # its clock started before ours).
+    hint = re.search(r"timeout\s*=\s*(\d+)", response.getheader("keep-alive") or "", re.I)
+    return _POOL_MAX_IDLE_AGE if hint is None else min(_POOL_MAX_IDLE_AGE, max(int(hint.group(1)) - 1.0, int(hint.group(1)) / 2))
 
 
 def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
@@ -1324,28 +1342,68 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
     return None if not found or bypass(url_parts.netloc.rpartition("@")[2], proxies) else found
 
 
-def _body_length(response: "http.client.HTTPResponse", method: str) -> Optional[int]:
-    # Body bytes to come: 0 for none, None for chunked or until close; ValueError when
-    # the head is malformed in a way http.client lets pass.
-    #
-    # http.client reads a Content-Length it cannot parse (negative, not a number, two
-    # different values) as "until the connection closes"; RFC 9112 section 6.3 says such a
-    # response is unrecoverable, so it is refused here.
+class _HeadReader:
+    # The file a response head is read through: http.client reads the status line and the
+    # headers with readline() alone, and takes the end of the connection inside them for
+    # the end of the head (then reads the body "until close": a cut answer would pass as a
+    # whole one). A line without its LF is refused here; a connection closed before the
+    # first byte still reaches http.client as RemoteDisconnected.
+    def __init__(self, fp: Any) -> None:
+        self.fp = fp
+        self.lines = 0
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self.fp.readline(limit)
+        self.lines += 1
+        if not line.endswith(b"\n") and (line or self.lines > 1) and len(line) != limit:
+            raise ConnectionError("connection closed inside the response head")
+        return line
+
+    def close(self) -> None:  # http.client closes the response on a bad status line
+        self.fp.close()
+
+
+_response_class: Any = None
+
+
+def _http_response_class() -> Any:
+    # http.client's response, held to the rules of RFC 9110/9112 where http.client is
+    # lenient; made on the first connection, when http.client is imported. Tested on
+    # every CPython in CI: it relies on begin() reading the head through self.fp.readline.
+    global _response_class
+    if _response_class is not None:
+        return _response_class
+    import http.client
     from email.errors import FirstHeaderLineIsContinuationDefect, MissingHeaderBodySeparatorDefect
 
-    # A head line that is not a header: the parser took it and all after it for the body.
-    if any(isinstance(d, (MissingHeaderBodySeparatorDefect, FirstHeaderLineIsContinuationDefect)) for d in response.msg.defects):
-        raise ValueError("malformed response headers")
-    if method == "HEAD" or response.status in (204, 304):
-        return 0
-    if (response.getheader("transfer-encoding") or "").lower() == "chunked":
-        return None
-    values = response.msg.get_all("content-length") or []
-    if not values:
-        return None
-    if len(set(values)) != 1 or not (values[0].isascii() and values[0].isdigit()):
-        raise ValueError("bad Content-Length: %s" % ", ".join(values)[:100])
-    return int(values[0])
+    class _Response(http.client.HTTPResponse):
+        def begin(self) -> None:
+            fp, self.fp = self.fp, _HeadReader(self.fp)  # type: ignore[assignment]
+            try:
+                super().begin()
+                while 100 < self.status < 200:  # interim answers (102, 103): http.client skips only 100
+                    self.headers = None  # type: ignore[assignment]  # begin() reads a head while none is set
+                    super().begin()
+            finally:
+                if self.fp is not None:  # else http.client closed the response
+                    self.fp = fp
+            # A head line that is not a header: the parser took it and all after it for the body.
+            if any(isinstance(d, (MissingHeaderBodySeparatorDefect, FirstHeaderLineIsContinuationDefect)) for d in self.msg.defects):
+                raise http.client.HTTPException("malformed response headers")
+            coding = self.getheader("transfer-encoding")
+            if coding is not None and coding.strip().lower() != "chunked":
+                raise http.client.HTTPException("unsupported Transfer-Encoding: %s" % coding[:100])
+            if coding is not None and not self.chunked:  # "chunked " : http.client compares it untrimmed
+                self.chunked, self.chunk_left, self.length = True, None, None
+            # http.client reads a Content-Length it cannot parse (negative, not a number, two
+            # different values) as "until the connection closes"; RFC 9112 section 6.3 says
+            # such a response is unrecoverable, so it is refused here.
+            lengths = {value.strip() for value in self.msg.get_all("content-length") or []}
+            if coding is None and lengths and (len(lengths) > 1 or not all(v.isascii() and v.isdigit() for v in lengths)):
+                raise http.client.HTTPException("bad Content-Length: %s" % ", ".join(lengths)[:100])
+
+    _response_class = _Response
+    return _response_class
 
 
 def _read_body(response: "http.client.HTTPResponse", length: Optional[int], limit: Optional[int]) -> bytes:
@@ -1467,7 +1525,7 @@ class _Transport:
             try:
                 answer = self._exchange(req, stream)
             except _Failure as failure:
-                if attempt < self.max_retries and _may_retry_failure(req.method, failure):
+                if attempt < self.max_retries and _may_retry_failure(req, failure):
                     delay = _backoff(attempt)
                     _debug(
                         "retrying %s %s after %s (attempt %d, wait %.2fs)",
@@ -1476,9 +1534,10 @@ class _Transport:
                     _sleep(delay)
                     attempt += 1
                     continue
-                raise _connection_error(failure.cause, req) from None
+                note = "; the request was sent and may have been processed" if failure.sent and not _replayable(req) else ""
+                raise _connection_error(failure.cause, req, failure.proxy, note) from None
             _debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
-            if attempt < self.max_retries and _may_retry_status(req.method, answer.status):
+            if attempt < self.max_retries and _may_retry_status(req, answer.status):
                 wait = _retry_after(answer.headers.get("retry-after"), time.time())
                 if wait is None or wait <= _MAX_RETRY_AFTER:
                     delay = _backoff(attempt) if wait is None else wait
@@ -1503,11 +1562,13 @@ class _Transport:
             try:
                 return self._roundtrip(conn, req, parts, stream, reused=True)
             except _Failure as failure:
-                if not failure.stale:
+                # A pooled connection that fails before any response byte was most likely
+                # closed by the server while idle: one replay on a fresh socket, not counted
+                # as a retry -- but only where a second copy can do no harm (the rule of
+                # _may_retry_failure): once a POST was written whole, "closed while idle"
+                # and "acted on it, then closed" cannot be told apart.
+                if not (failure.stale and _may_retry_failure(req, failure)):
                     raise
-                # The server closed this idle connection before reading our request: it
-                # cannot have acted, so one replay on a fresh socket is safe for any
-                # method, and is not counted as a retry.
                 _debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
         conn = self._connect(key, req.timeout)
         self._use(conn)
@@ -1518,7 +1579,13 @@ class _Transport:
         if key is None:
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise GumloopError("unsupported URL %r: only http and https" % _log_path(url))
-            key = (parts.scheme, parts.hostname, _port(parts), _proxy_for(parts, self.proxy))
+            proxy = _proxy_for(parts, self.proxy)
+            proxy_scheme = proxy.partition("://")[0].lower() if proxy and "://" in proxy else "http"
+            if proxy_scheme != "http":
+                # An https:// proxy needs TLS to the proxy itself, which this client does not
+                # speak: its credentials are never sent to it in cleartext instead.
+                raise GumloopError("unsupported proxy URL scheme %r: use an http:// proxy (HTTPS to the API is still tunnelled)" % proxy_scheme)
+            key = (parts.scheme, parts.hostname, _port(parts), proxy)
             self._routes[parts.scheme, parts.netloc] = key
         return key
 
@@ -1536,17 +1603,24 @@ class _Transport:
 
                 userpass = "%s:%s" % (unquote(proxy_parts.username), unquote(proxy_parts.password or ""))
                 proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(userpass.encode()).decode()
+        tunnel = scheme == "https" and proxy is not None
         http_conn: http.client.HTTPConnection
-        if scheme == "https":
-            http_conn = http.client.HTTPSConnection(*connect_to, timeout=timeout, context=self._ssl())
-            if proxy:
-                # An IPv6 literal keeps its brackets: every http.client writes "CONNECT [::1]:443" then.
-                http_conn.set_tunnel("[%s]" % host if ":" in host else host, port, headers=proxy_headers)
+        if scheme == "https" and not tunnel:
+            http_conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl())
         else:
             http_conn = http.client.HTTPConnection(*connect_to, timeout=timeout)
+        if tunnel:
+            # An IPv6 literal keeps its brackets: every http.client writes "CONNECT [::1]:443" then.
+            http_conn.set_tunnel("[%s]" % host if ":" in host else host, port, headers=proxy_headers)
+        http_conn.response_class = _http_response_class()
         try:
-            http_conn.connect()
+            http_conn.connect()  # TCP; the proxy's CONNECT; TLS when direct
+            if tunnel:
+                # TLS inside the tunnel, verified against the host without brackets: before
+                # 3.13, http.client names an IPv6 literal "[::1]" to TLS, which then fails.
+                http_conn.sock = self._ssl().wrap_socket(http_conn.sock, server_hostname=host)
         except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a host IDNA refuses
+            unreachable = proxy_name if http_conn.sock is None else None  # no TCP connection to the proxy
             http_conn.close()
             # http.client reports a refused CONNECT as OSError("Tunnel connection failed:
             # <status> <reason>"): the proxy answered, not the API, and trying again will
@@ -1554,8 +1628,8 @@ class _Transport:
             if proxy_name and str(exc).startswith("Tunnel connection failed"):
                 status = str(exc).partition(":")[2].strip()
                 raise APIConnectionError("proxy %s refused the tunnel to %s:%d: %s" % (proxy_name, host, port, status)) from None
-            raise _Failure(exc, sent=False) from None
-        return _Conn(http_conn, key, proxy_name, proxy_headers if proxy and scheme == "http" else None)
+            raise _Failure(exc, sent=False, proxy=unreachable) from None
+        return _Conn(http_conn, key, proxy_name, proxy_headers if proxy and not tunnel else None)
 
     def _ssl(self) -> "ssl.SSLContext":
         with self._lock:
@@ -1576,12 +1650,15 @@ class _Transport:
         if conn.proxy_headers is not None:
             target = "%s://%s%s" % (parts.scheme, parts.netloc.rpartition("@")[2], target)
             headers = dict(headers, **conn.proxy_headers)
+        elif conn.proxy_name is not None:  # tunnelled: http.client before 3.13 writes "Host: [[::1]]"
+            headers = dict(headers, Host=parts.netloc.rpartition("@")[2])
         conn.sock.settimeout(req.timeout)
         try:
             conn.http.request(req.method, target, body=req.body, headers=headers)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise _Failure(exc, sent=True, stale=reused and not isinstance(exc, socket.timeout)) from None
+            # Not written whole: the server cannot have acted on it.
+            raise _Failure(exc, sent=False, stale=reused and not isinstance(exc, socket.timeout)) from None
         try:
             response = conn.http.getresponse()
         except (OSError, http.client.HTTPException) as exc:
@@ -1589,26 +1666,26 @@ class _Transport:
             # RemoteDisconnected (a ConnectionResetError): not one byte of an answer came.
             stale = reused and isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError))
             raise _Failure(exc, sent=True, stale=stale) from None
-        try:
-            length = _body_length(response, req.method)
-        except ValueError as exc:
-            response.close()
-            conn.close()
-            raise _Failure(exc, sent=True) from None
-        # Both framings at once: which one the server meant is unknown, so the connection
-        # serves no other request (the body is read as chunked, as RFC 9112 says).
-        ambiguous = length is None and response.getheader("content-length") is not None
-        answer = _Answer(conn, response, length, reusable=not ambiguous)
+        answer = _Answer(conn, response)
         if answer.status == 407 and conn.proxy_headers is not None:
             self.release(conn, response, reusable=False)
             raise APIConnectionError("proxy %s refused the request: 407 %s" % (conn.proxy_name, response.reason))
-        if stream and answer.status < 300:
+        content_type = answer.headers.get("content-type") or ""
+        if stream and answer.status < 300 and content_type.partition(";")[0].strip().lower() == "text/event-stream":
             return answer  # the stream owns the connection now
         try:
-            answer.body = _read_body(response, length, None if answer.status < 300 else _MAX_ERROR_BODY)
-        except (OSError, http.client.HTTPException) as exc:
+            limit = _MAX_ERROR_BODY if answer.status >= 300 else _MAX_EXCERPT * 20 if stream else None
+            answer.body = _read_body(response, answer.remaining, limit)
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a negative chunk size
             self.release(conn, response, reusable=False)
             raise _Failure(exc, sent=True) from None
+        if stream and answer.status < 300:
+            # A captive portal or a wrong base URL answers 2xx with a page: not a stream.
+            self.release(conn, response, reusable=False)
+            raise GumloopError(
+                "expected an event stream (text/event-stream), got %s: %s"
+                % (content_type or "no Content-Type", _redact(_excerpt(answer.body), req.secrets))
+            )
         self.release(conn, response, reusable=answer.reusable and response.isclosed())
         return answer
 
@@ -1622,6 +1699,7 @@ class _Transport:
             if self._in_use.get(_thread_id()) is conn:
                 del self._in_use[_thread_id()]
         if reusable and conn.http.sock is not None:
+            conn.max_idle = _idle_limit(response)
             self._pool.give(conn)
         else:
             conn.close()
@@ -1646,18 +1724,23 @@ def _log_path(url: str) -> str:
 # Retry policy ################################################################
 
 
-def _may_retry_failure(method: str, failure: _Failure) -> bool:
-    # Retry a network failure only where no duplicate side effect is possible.
-    if method in _IDEMPOTENT_METHODS:
-        return True
-    # POST/PATCH: only when the server cannot have seen the request. A read timeout or
-    # a reset after the request was written on a fresh connection may mean the work
-    # is already done (a Slack message sent, a generation billed).
-    return not failure.sent
+def _replayable(req: _Request) -> bool:
+    # A second copy does no harm: an idempotent method, or a request the server can
+    # recognise by its Idempotency-Key (every attempt sends the same headers).
+    return req.method in _IDEMPOTENT_METHODS or any(name.lower() == "idempotency-key" for name in req.headers)
 
 
-def _may_retry_status(method: str, status: int) -> bool:
-    if method in _IDEMPOTENT_METHODS:
+def _may_retry_failure(req: _Request, failure: _Failure) -> bool:
+    # Send again after a network failure only where no duplicate side effect is possible:
+    # a replayable request, or one the server cannot have received whole (a connect
+    # failure, or a connection that broke while the request was being written). Once a
+    # POST was written, a reset or a timeout may mean the work is done (a Slack message
+    # sent, a generation billed). Go's net/http has the same rule.
+    return _replayable(req) or not failure.sent
+
+
+def _may_retry_status(req: _Request, status: int) -> bool:
+    if _replayable(req):
         return status in _RETRY_STATUSES_IDEMPOTENT
     return status in _RETRY_STATUSES_UNSAFE
 
@@ -1696,6 +1779,8 @@ def _backoff(attempt: int) -> float:
 # as they complete. It owns its connection from the first byte until the body ends
 # (the connection goes back to the pool) or `close()` (the socket is shut down).
 class _EventSource:
+    _ends_with_done = False  # a chat stream's body ends with `data: [DONE]`
+
     def __init__(self, transport: _Transport, answer: _Answer, req: _Request) -> None:
         self._transport = transport
         self._req = req
@@ -1748,6 +1833,9 @@ class _EventSource:
             if not data and left:
                 self._fail(ConnectionError("connection closed %d bytes before the end of the response" % left))
             self._answer.remaining = left - len(data)
+        elif not data and self._answer.until_close and self._ends_with_done:
+            # No framing proves this end: it cannot be told from a cut connection.
+            self._fail(ConnectionError("connection closed before data: [DONE]"))
         return data
 
     def _fail(self, exc: BaseException) -> "NoReturn":
@@ -1756,7 +1844,8 @@ class _EventSource:
 
     def _finish_after_done(self) -> None:
         # [DONE] arrived: when the end of the body follows at once, pool the connection.
-        if self._closed:
+        if self._closed or self._answer.until_close:
+            self.close()  # a body read until close is never reused
             return
         grace = _monotonic() + _DONE_GRACE
         self._deadline = grace if self._deadline is None else min(self._deadline, grace)
@@ -1815,6 +1904,8 @@ class EventStream(_EventSource):
 
 class Stream(_EventSource):
     """A streamed chat completion: iterate `ChatStreamChunk`s, or `collect()` them."""
+
+    _ends_with_done = True
 
     def __next__(self) -> ChatStreamChunk:
         while True:

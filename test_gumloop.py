@@ -196,19 +196,24 @@ class _HTTPServer(ThreadingHTTPServer):
     conn_count: int
 
 
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
 Handler = Callable[[Recorded, Reply], None]
 
 
 class Server:
     """A scripted HTTP/1.1 server on 127.0.0.1 with keep-alive and chunked responses."""
 
-    def __init__(self, ssl_context: Any = None) -> None:
+    def __init__(self, ssl_context: Any = None, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.lock = threading.Lock()
         self.requests: List[Recorded] = []
         self.script: List[Handler] = []
         self.default: Handler = lambda req, r: r.json({"error": {"message": "no route"}}, 404)
         self.release = threading.Event()  # stalled handlers wait on this
-        self.httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = (_HTTPServer6 if ":" in host else _HTTPServer)((host, 0), _Handler)
         self.httpd.owner = self
         self.httpd.lock = self.lock
         self.httpd.conn_count = 0
@@ -224,7 +229,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
+        return "%s://%s:%d" % (self.scheme, "[%s]" % self.host if ":" in self.host else self.host, self.port)
 
     @property
     def base(self) -> str:
@@ -1249,13 +1254,29 @@ def test_reuse_then_idle_close_is_detected_before_reuse(server):
     c.close()
 
 
-def test_close_after_request_written_on_reused_connection_is_replayed(server):
+def test_post_written_on_a_reused_connection_that_drops_is_not_sent_again(server):
+    # The server read the POST (and may have acted on it), then closed without answering:
+    # "closed while idle" and "acted, then closed" cannot be told apart, so no replay.
     server.then(ok({"n": 1}), hang_up, ok({"n": 2}))
-    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=2)
     assert c.request("POST", "mcp/tools/call", json={"call": 1}) == {"n": 1}
-    assert c.request("POST", "mcp/tools/call", json={"call": 2}) == {"n": 2}
-    # The dropped request reached a handler that answered nothing; the replay went on a new socket.
-    assert [(r.json["call"], r.conn) for r in server.requests] == [(1, 1), (2, 1), (2, 2)]
+    with pytest.raises(gumloop.APIConnectionError, match="may have been processed"):
+        c.request("POST", "mcp/tools/call", json={"call": 2})
+    assert [(r.json["call"], r.conn) for r in server.requests] == [(1, 1), (2, 1)]
+    assert c.request("POST", "mcp/tools/call", json={"call": 3}) == {"n": 2}  # the client goes on
+    c.close()
+
+
+@pytest.mark.parametrize("method, headers", [("GET", {}), ("PUT", {}), ("POST", {"Idempotency-Key": "k-1"}),
+                                             ("PATCH", {"idempotency-key": "k-2"})])
+def test_replayable_request_on_a_reused_connection_that_drops_is_replayed_once(server, method, headers):
+    server.then(ok({"n": 1}), hang_up, ok({"n": 2}))
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)  # the replay is not a retry
+    assert c.request("GET", "warm") == {"n": 1}
+    assert c.request(method, "call", json={"call": 2}, headers=headers) == {"n": 2}
+    assert [(r.method, r.conn) for r in server.requests] == [("GET", 1), (method, 1), (method, 2)]
+    keys = [r.headers.get("idempotency-key") for r in server.requests[1:]]
+    assert keys == [list(headers.values())[0]] * 2 if headers else keys == [None, None]
     c.close()
 
 
@@ -1265,6 +1286,26 @@ def test_fresh_connection_dying_after_full_request_is_not_retried(server, no_sle
     with pytest.raises(gumloop.APIConnectionError):
         c.request("POST", "x", json={"a": 1})
     assert len(server.requests) == 1 and no_sleep["sleeps"] == []
+    c.close()
+
+
+def test_idle_connections_are_not_reused_past_the_default_or_the_servers_keep_alive_hint(server, no_sleep):
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    server.default = ok({"n": 1})  # no Keep-Alive header: the client's own limit, below 5 s
+    for idle in (0.0, 3.9, 4.1):
+        no_sleep["now"] += idle
+        c.request("GET", "x")
+    assert [r.conn for r in server.requests] == [1, 1, 2]
+    server.default = ok({"n": 1}, headers={"Keep-Alive": "timeout=3, max=100"})  # nginx's hint
+    for idle in (0.0, 1.9, 2.1, 0.0):
+        no_sleep["now"] += idle
+        c.request("GET", "x")
+    assert [r.conn for r in server.requests[3:]] == [2, 2, 3, 3]
+    server.default = ok({"n": 1}, headers={"Keep-Alive": "timeout=1"})  # still reused back to back
+    for idle in (0.0, 0.0, 0.4, 0.6):
+        no_sleep["now"] += idle
+        c.request("GET", "x")
+    assert [r.conn for r in server.requests[7:]] == [3, 3, 3, 4]
     c.close()
 
 
@@ -1549,6 +1590,7 @@ def test_tls_verification_fails_by_default_and_names_the_fixes(tls_server, monke
         c.request("GET", "x")
     msg = str(info.value)
     assert "certificate verification failed" in msg and "SSL_CERT_FILE" in msg and "ssl_context=" in msg
+    assert ".." not in msg
     c.close()
 
 
@@ -1593,7 +1635,7 @@ class ConnectProxy:
                                      b"Connection: close\r\n\r\n%s" % (len(body), body))
                     return
                 host, _, port = target.rpartition(":")
-                upstream = socket.create_connection((host, int(port)), timeout=WAIT)
+                upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=WAIT)
                 self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 self.wfile.flush()
                 client_sock = self.connection
@@ -1647,6 +1689,75 @@ def test_https_proxy_from_env_tunnels_with_connect(tls_server, cert_files, proxy
     assert seen["headers"]["proxy-authorization"] == "Basic " + base64.b64encode(b"alice:s@cret").decode()
     assert len(tls_server.requests) == 1  # through the tunnel
     c.close()
+
+
+def test_https_to_an_ipv6_literal_through_a_proxy_verifies_the_address(proxy, tmp_path):
+    import ssl
+
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl to make a certificate for ::1")
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=ipv6",
+                    "-addext", "subjectAltName=IP:::1", "-keyout", key, "-out", cert], capture_output=True, timeout=60, check=True)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    srv = Server(ssl_context=server_ctx, host="::1")
+    srv.default = ok({"secure": True})
+    c = gumloop.Gumloop("t", base_url=srv.base, proxy=proxy.url, ssl_context=ssl.create_default_context(cafile=cert),
+                        max_retries=0, timeout=WAIT)
+    try:
+        assert c.request("GET", "x") == {"secure": True}
+    finally:
+        c.close()
+        srv.close()
+    assert proxy.seen[0]["method"] == "CONNECT" and proxy.seen[0]["target"] == "[::1]:%d" % srv.port
+    assert srv.requests[0].headers["host"] == "[::1]:%d" % srv.port
+
+
+def _unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("from_env", [False, True])
+def test_an_https_proxy_url_is_refused_before_anything_is_sent(server, monkeypatch, from_env):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    url = "https://alice:pw-SECRET-9@127.0.0.1:%d" % listener.getsockname()[1]
+    if from_env:
+        monkeypatch.setenv("HTTP_PROXY", url)
+    c = gumloop.Gumloop(CANARY, base_url=server.base, proxy=None if from_env else url, max_retries=0)
+    try:
+        with pytest.raises(gumloop.GumloopError) as info:
+            c.request("GET", "x")
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing connected to the proxy
+    finally:
+        c.close()
+        listener.close()
+    assert "https" in str(info.value) and "http://" in str(info.value) and "SECRET" not in _all_text_of(info.value)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_unreachable_proxy_is_named_as_the_proxy(scheme):
+    proxy_port, api_port = _unused_port(), _unused_port()
+    c = gumloop.Gumloop(CANARY, base_url="%s://127.0.0.1:%d/api/v1" % (scheme, api_port),
+                        proxy="http://u:pw-SECRET-9@127.0.0.1:%d" % proxy_port, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError) as info:
+        c.request("GET", "x")
+    c.close()
+    message = str(info.value)
+    assert "proxy 127.0.0.1:%d" % proxy_port in message and str(api_port) not in message
+    assert "SECRET" not in _all_text_of(info.value)
 
 
 def test_proxy_bypassed_for_no_proxy_and_empty_proxy(server, proxy, monkeypatch):
@@ -2671,16 +2782,176 @@ def test_malformed_responses_are_connection_errors(server, data):
     c.close()
 
 
-def test_close_inside_the_headers_reads_as_an_empty_answer(server):
-    # http.client takes the end of the connection as the end of the head; the body,
-    # framed by nothing, is then empty. Typed calls still raise a typed error.
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-    server.then(raw_response(head), raw_response(head))
+CALL_FORMS = ["request", "raw", "chat", "chat-stream", "event-stream"]
+
+
+def _call_form(c: Any, form: str) -> Any:
+    # Each way a caller can take in an answer, read to its end.
+    if form == "request":
+        return c.request("GET", "x")
+    if form == "raw":
+        return c.request("GET", "x", raw=True)
+    if form == "chat":
+        return c.chat.completions.create(model="m", messages=[])
+    if form == "chat-stream":
+        return [ch.to_dict() for ch in c.chat.completions.create(model="m", messages=[], stream=True)]
+    return [e.data for e in c.stream("GET", "events")]
+
+
+@pytest.mark.parametrize("form", CALL_FORMS)
+@pytest.mark.parametrize("head", [
+    b"HTTP/1.1 200 OK\r\nContent-Type: applic",
+    b"HTTP/1.1 200 O",
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n",
+    b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\n",
+], ids=["in-a-header", "in-the-status-line", "before-the-blank-line", "after-an-interim-answer"])
+def test_a_head_cut_by_the_end_of_the_connection_is_a_connection_error(server, head, form):
+    # http.client ends a head at EOF and reads the (empty) body until close: a cut answer
+    # that would pass as a whole one. The next request gets its own answer.
+    server.then(raw_response(head), ok({"next": True}))
     c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0)
-    assert c.request("GET", "x") is None
+    with pytest.raises(gumloop.APIConnectionError, match="inside the response head"):
+        _call_form(c, form)
+    assert c.request("GET", "y") == {"next": True}
+    c.close()
+
+
+@pytest.mark.parametrize("interim", [b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+                                     b"HTTP/1.1 102 Processing\r\n\r\n",
+                                     b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n"])
+def test_interim_answers_are_skipped_and_the_final_answer_read(server, interim):
+    final = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"final\": true}"
+    server.then(raw_response(interim + final, close=False), ok({"next": True}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+    assert c.request("GET", "x") == {"final": True}
+    assert c.request("GET", "y") == {"next": True}  # not the 200 behind a 103 taken as the answer
+    assert [r.conn for r in server.requests] == [1, 1]  # the final answer was read whole: reused
+    c.close()
+
+
+SMUGGLED = b'{"who": "smuggled"}'
+
+
+@pytest.mark.parametrize("coding", [b"gzip, chunked", b"identity", b"chunked, gzip", b"x-custom"])
+@pytest.mark.parametrize("raw_body", [False, True])
+def test_a_transfer_coding_other_than_chunked_is_refused(server, coding, raw_body):
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(SMUGGLED), SMUGGLED)
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: %s\r\nContent-Length: 5\r\n\r\n" % coding
+    server.then(raw_response(head + body, close=False), ok({"who": "next"}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError, match="Transfer-Encoding"):
+        c.request("GET", "x", raw=raw_body)
+    assert c.request("GET", "y") == {"who": "next"}
+    assert server.requests[-1].conn == 2  # the refused answer's connection served nothing more
+    c.close()
+
+
+@pytest.mark.parametrize("coding", [b"chunked ", b"Chunked", b" chunked\t", b"CHUNKED"])
+def test_chunked_spelled_with_spaces_or_capitals_is_read_as_chunked_and_not_reused_beside_a_length(server, coding):
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(SMUGGLED), SMUGGLED)
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: %s\r\nContent-Length: 5\r\n\r\n" % coding
+    server.then(raw_response(head + body, close=False), raw_response(head + body, close=False), ok({"who": "next"}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+    assert c.request("GET", "x") == {"who": "smuggled"}
+    assert c.request("GET", "x", raw=True) == SMUGGLED  # the framing is never part of the body
+    assert c.request("GET", "y") == {"who": "next"}
+    assert [r.conn for r in server.requests] == [1, 2, 3]  # both framings at once: never reused
+    c.close()
+
+
+def test_content_length_with_surrounding_spaces_is_that_length(server):
+    server.then(raw_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2 \r\n\r\n{}", close=False), ok({"next": True}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+    assert c.request("GET", "x") == {}
+    assert c.request("GET", "y") == {"next": True}
+    assert [r.conn for r in server.requests] == [1, 1]
+    c.close()
+
+
+@pytest.mark.parametrize("raw_body", [False, True])
+@pytest.mark.parametrize("size", [b"-2", b"-0x2", b"zz"])
+def test_a_bad_chunk_size_is_a_connection_error(server, size, raw_body):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    server.then(raw_response(head + size + b"\r\n{}\r\n0\r\n\r\n"), ok({"next": True}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError):
+        c.request("GET", "x", raw=raw_body)
+    assert c.request("GET", "y") == {"next": True}
+    c.close()
+
+
+@pytest.mark.parametrize("form", ["chat-stream", "event-stream"])
+@pytest.mark.parametrize("content_type, body", [
+    ("text/html; charset=utf-8", b"<html><body><h1>Sign in to the Wi-Fi</h1></body></html>"),
+    ("application/json", b'{"choices": []}'),
+    (None, b""),
+])
+def test_a_stream_answered_with_something_else_than_an_event_stream_raises_naming_the_type(server, form, content_type, body):
+    headers = {"Content-Type": content_type} if content_type else {}
+    def answer(req: Recorded, r: Reply) -> None:
+        r.h.send_response_only(200)
+        for k, v in dict(headers, **{"Content-Length": str(len(body))}).items():
+            r.h.send_header(k, v)
+        r.h.end_headers()
+        r.h.wfile.write(body)
+    server.then(answer, ok({"next": True}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0)
     with pytest.raises(gumloop.GumloopError) as info:
-        c.chat.completions.create(model="m", messages=[])
-    assert "empty body" in str(info.value)
+        _call_form(c, form)
+    message = str(info.value)
+    assert (content_type or "no Content-Type") in message and "text/event-stream" in message
+    if content_type and content_type.startswith("text/html"):
+        assert "Sign in to the Wi-Fi" in message and "<h1>" not in message
+    assert c.request("GET", "y") == {"next": True}
+    assert [r.conn for r in server.requests] == [1, 2]  # that connection served nothing more
+    c.close()
+
+
+def test_cli_chat_against_a_page_that_is_not_a_stream_exits_1_with_the_reason(server, monkeypatch, capsys):
+    server.then(raw(200, b"<html>portal</html>", "text/html"))
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", server.base)
+    assert gumloop._main(["chat", "--base-url", server.base, "hi"]) == 1
+    out, err = capsys.readouterr()
+    assert "text/html" in err and err.startswith("error: ")
+
+
+def _until_close_stream(events: List[bytes]) -> Handler:
+    def handler(req: Recorded, r: Reply) -> None:
+        r.h.send_response_only(200)
+        r.h.send_header("Content-Type", "text/event-stream")
+        r.h.send_header("Connection", "close")
+        r.h.end_headers()
+        for event in events:
+            r.h.wfile.write(event)
+        r.h.wfile.flush()
+        r.close()
+    return handler
+
+
+def test_a_chat_stream_read_until_close_must_end_with_done(server):
+    one = sse_bytes(chunk("a"))
+    server.then(_until_close_stream([one]), _until_close_stream([one, b"data: [DONE]\n\n"]),
+                sse([chunk("a")], done=False), ok({"next": True}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0)
+    got: List[Any] = []
+    with pytest.raises(gumloop.APIConnectionError, match=r"\[DONE\]"):
+        for ch in c.chat.completions.create(model="m", messages=[], stream=True):
+            got.append(ch.choices[0].delta.content)
+    assert got == ["a"]  # what came before the cut stays with the caller
+    # With [DONE], the same framing is a complete stream.
+    assert [ch.choices[0].delta.content for ch in c.chat.completions.create(model="m", messages=[], stream=True)] == ["a"]
+    # A chunked body ended by its last-chunk marker is a clean end, [DONE] or not.
+    assert [ch.choices[0].delta.content for ch in c.chat.completions.create(model="m", messages=[], stream=True)] == ["a"]
+    assert c.request("GET", "y") == {"next": True}
+    c.close()
+
+
+def test_an_event_stream_read_until_close_ends_cleanly(server):
+    # client.stream does not interpret [DONE]: the end of the connection ends it.
+    server.then(_until_close_stream([b"data: x\n\n"]))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0)
+    assert [e.data for e in c.stream("GET", "events")] == ["x"]
     c.close()
 
 
