@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only: `typing` costs ~
         Iterable,
         Iterator,
         List,
+        Literal,
         Mapping,
         NoReturn,
         Optional,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only: `typing` costs ~
         Type,
         TypeVar,
         Union,
+        overload,
     )
 
     _M = TypeVar("_M", bound="_Model")
@@ -65,6 +67,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only: `typing` costs ~
     _T = TypeVar("_T")
     _Convert = Callable[[Any], Any]
     _OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
+else:
+
+    def overload(function: _T) -> _T:  # typing.overload, for type checkers only
+        return function
 
 __version__ = "0.1.0"
 
@@ -191,8 +197,10 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _REDACTED = "[REDACTED]"
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
-# What platform.python_version() / platform.system() say, without importing platform.
-_USER_AGENT = "gumloop-lite/%s Python/%d.%d.%d %s" % ((__version__,) + sys.version_info[:3] + (os.uname().sysname,))
+# What platform.python_version() / platform.system() say, without importing platform
+# (nor os.uname, which Windows lacks).
+_SYSTEM = {"linux": "Linux", "darwin": "Darwin", "win32": "Windows"}.get(sys.platform, sys.platform)
+_USER_AGENT = "gumloop-lite/%s Python/%d.%d.%d %s" % ((__version__,) + sys.version_info[:3] + (_SYSTEM,))
 _PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 
 # Indirections the tests replace with a fake clock.
@@ -2133,8 +2141,8 @@ class Gumloop:
         self.stream_timeout = stream_timeout
         self.default_headers = dict(default_headers or {})
         self._transport = _Transport(max_retries=max_retries, ssl_context=ssl_context, proxy=proxy)
-        self.chat = _Chat(self)
-        self.mcp = _Mcp(self)
+        self.chat = Chat(self)
+        self.mcp = Mcp(self)
 
     # -- credentials -------------------------------------------------------------
 
@@ -2267,18 +2275,34 @@ class Gumloop:
         self.close()
 
 
-class _Completions:
+# `client.chat.completions`.
+class Completions:
     def __init__(self, client: Gumloop) -> None:
         self._client = client
 
+    @overload
     def create(
-        self, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **kwargs: Any
-    ) -> Any:
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Literal[True], timeout: Optional[float] = None, **kwargs: Any
+    ) -> Stream: ...
+    @overload
+    def create(
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[Literal[False]] = None,
+        timeout: Optional[float] = None, **kwargs: Any,
+    ) -> ChatResult: ...
+    @overload
+    def create(
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[bool], timeout: Optional[float] = None, **kwargs: Any
+    ) -> Union[ChatResult, Stream]: ...
+
+    def create(
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[bool] = None,
+        timeout: Optional[float] = None, **kwargs: Any,
+    ) -> Union[ChatResult, Stream]:
         """Create a chat completion: a ChatResult, or a Stream with stream=True."""
         if request is not None and not isinstance(request, _MappingABC):
             raise TypeError("request must be a mapping of request fields, got %s" % type(request).__name__)
         body = dict(request or {})
-        body.update((k, v) for k, v in kwargs.items() if v is not None)
+        body.update((k, v) for k, v in dict(kwargs, stream=stream).items() if v is not None)
         streaming = body.get("stream") is True
         accept = "text/event-stream" if streaming else "application/json"
         req = self._client._prepare("POST", "chat/completions", json_body=body, stream_host=True, timeout=timeout, accept=accept)
@@ -2287,13 +2311,14 @@ class _Completions:
         return _result_object(ChatResult, _decode_body(self._client._transport.send(req).body, req.secrets), "chat completion")
 
 
-class _Chat:
+# `client.chat`.
+class Chat:
     def __init__(self, client: Gumloop) -> None:
-        self.completions = _Completions(client)
+        self.completions = Completions(client)
 
 
 # `client.mcp`: tool execution and the read endpoints.
-class _Mcp:
+class Mcp:
     def __init__(self, client: Gumloop) -> None:
         self._client = client
 
@@ -2370,6 +2395,10 @@ class _Mcp:
         path = _server_path(server_id, "/prompts/get")
         body = {"name": name, "arguments": dict(arguments or {})}
         return _result_object(McpPromptResponse, self._post_with_team(path, body, team_id, timeout), path)
+
+    def close(self) -> None:
+        """Close the client's pooled connections, as `client.close()` (the official client has this too)."""
+        self._client.close()
 
 
 def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, Any]:
@@ -2527,16 +2556,35 @@ class AsyncGumloop:
     stream waiting for its next chunk), so the event loop is never blocked by the network.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        access_token: Optional[str] = None,
+        user_id: Optional[str] = None,
+        team_id: Optional[str] = None,
+        base_url: Optional[str] = None,
+        stream_base_url: Optional[str] = None,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        stream_timeout: Optional[float] = DEFAULT_STREAM_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Optional[Mapping[str, str]] = None,
+        ssl_context: Optional["ssl.SSLContext"] = None,
+        proxy: Optional[str] = None,
+    ) -> None:
         import weakref
 
-        self._client = Gumloop(*args, **kwargs)
+        self._client = Gumloop(
+            api_key, access_token=access_token, user_id=user_id, team_id=team_id, base_url=base_url,
+            stream_base_url=stream_base_url, timeout=timeout, stream_timeout=stream_timeout, max_retries=max_retries,
+            default_headers=default_headers, ssl_context=ssl_context, proxy=proxy,
+        )
         self._workers = _Workers()
         # Open streams, for aclose(). Weakly held: a stream dropped after `break` is closed
         # by the garbage collector, as a sync Stream is.
         self._streams: "weakref.WeakSet[AsyncStream]" = weakref.WeakSet()
-        self.chat = _AsyncChat(self)
-        self.mcp = _AsyncMcp(self)
+        self.chat = AsyncChat(self)
+        self.mcp = AsyncMcp(self)
 
     def __repr__(self) -> str:
         return "Async" + repr(self._client)
@@ -2553,13 +2601,45 @@ class AsyncGumloop:
             job.cancel()
             raise
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        json: Any = None,
+        data: Optional[Mapping[str, Any]] = None,
+        files: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        team_id: Optional[str] = None,
+        stream_host: bool = False,
+        raw: bool = False,
+        timeout: Optional[float] = None,
+    ) -> Any:
         """Gumloop.request, awaited."""
-        return await self._run(self._client.request, method, path, **kwargs)
+        return await self._run(
+            self._client.request, method, path, params=params, json=json, data=data, files=files, headers=headers,
+            team_id=team_id, stream_host=stream_host, raw=raw, timeout=timeout,
+        )
 
-    async def stream(self, method: str, path: str, **kwargs: Any) -> "AsyncStream":
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        json: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        team_id: Optional[str] = None,
+        stream_host: bool = True,
+        timeout: Optional[float] = None,
+    ) -> "AsyncStream":
         """Gumloop.stream, awaited: an async iterator of ServerSentEvent."""
-        return AsyncStream(self, await self._run(self._client.stream, method, path, **kwargs))
+        events = await self._run(
+            self._client.stream, method, path, params=params, json=json, headers=headers, team_id=team_id,
+            stream_host=stream_host, timeout=timeout,
+        )
+        return AsyncStream(self, events)
 
     async def aclose(self) -> None:
         """Close every stream and connection; no thread of the client is left running."""
@@ -2616,56 +2696,103 @@ class AsyncStream:
         await self.aclose()
 
 
-class _AsyncCompletions:
+# `client.chat.completions` of AsyncGumloop.
+class AsyncCompletions:
     def __init__(self, client: AsyncGumloop) -> None:
         self._client = client
 
-    async def create(self, request: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> Any:
+    @overload
+    async def create(
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Literal[True], timeout: Optional[float] = None, **kwargs: Any
+    ) -> AsyncStream: ...
+    @overload
+    async def create(
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[Literal[False]] = None,
+        timeout: Optional[float] = None, **kwargs: Any,
+    ) -> ChatResult: ...
+    @overload
+    async def create(
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[bool], timeout: Optional[float] = None, **kwargs: Any
+    ) -> Union[ChatResult, AsyncStream]: ...
+
+    async def create(
+        self, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[bool] = None,
+        timeout: Optional[float] = None, **kwargs: Any,
+    ) -> Union[ChatResult, AsyncStream]:
         """chat.completions.create, awaited: a ChatResult, or an AsyncStream with stream=True."""
-        result = await self._client._run(self._client._client.chat.completions.create, request, **kwargs)
+        result = await self._client._run(self._client._client.chat.completions.create, request, stream=stream, timeout=timeout, **kwargs)
         return AsyncStream(self._client, result) if isinstance(result, Stream) else result
 
 
-class _AsyncChat:
+# `client.chat` of AsyncGumloop.
+class AsyncChat:
     def __init__(self, client: AsyncGumloop) -> None:
-        self.completions = _AsyncCompletions(client)
+        self.completions = AsyncCompletions(client)
 
 
-# `client.mcp` of AsyncGumloop: every method of Gumloop's, awaited.
-class _AsyncMcp:
+# `client.mcp` of AsyncGumloop: every method of Gumloop's, with its parameters, awaited.
+class AsyncMcp:
     def __init__(self, client: AsyncGumloop) -> None:
         self._run = client._run
         self._mcp = client._client.mcp
 
-    async def execute(self, *args: Any, **kwargs: Any) -> McpExecuteResponse:
-        return await self._run(self._mcp.execute, *args, **kwargs)
+    async def execute(
+        self, server_id: str, tool_name: str, arguments: Optional[Mapping[str, Any]] = None, *, ref: Optional[str] = None,
+        account: Optional[str] = None, team_id: Optional[str] = None, timeout: Optional[float] = None,
+    ) -> McpExecuteResponse:
+        return await self._run(
+            self._mcp.execute, server_id, tool_name, arguments, ref=ref, account=account, team_id=team_id, timeout=timeout
+        )
 
-    async def execute_many(self, *args: Any, **kwargs: Any) -> McpExecuteResponse:
-        return await self._run(self._mcp.execute_many, *args, **kwargs)
+    async def execute_many(
+        self, calls: Sequence[Union[McpToolCallRequest, Mapping[str, Any]]], *, team_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> McpExecuteResponse:
+        return await self._run(self._mcp.execute_many, calls, team_id=team_id, timeout=timeout)
 
-    async def list_servers(self, **kwargs: Any) -> McpServersResponse:
-        return await self._run(self._mcp.list_servers, **kwargs)
+    async def list_servers(self, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpServersResponse:
+        return await self._run(self._mcp.list_servers, team_id=team_id, timeout=timeout, **params)
 
-    async def get_server(self, *args: Any, **kwargs: Any) -> McpServerResponse:
-        return await self._run(self._mcp.get_server, *args, **kwargs)
+    async def get_server(
+        self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
+    ) -> McpServerResponse:
+        return await self._run(self._mcp.get_server, server_id, team_id=team_id, timeout=timeout, **params)
 
-    async def list_accounts(self, *args: Any, **kwargs: Any) -> McpServerAccountsResponse:
-        return await self._run(self._mcp.list_accounts, *args, **kwargs)
+    async def list_accounts(
+        self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None
+    ) -> McpServerAccountsResponse:
+        return await self._run(self._mcp.list_accounts, server_id, team_id=team_id, timeout=timeout)
 
-    async def list_tools(self, *args: Any, **kwargs: Any) -> McpToolsResponse:
-        return await self._run(self._mcp.list_tools, *args, **kwargs)
+    async def list_tools(
+        self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
+    ) -> McpToolsResponse:
+        return await self._run(self._mcp.list_tools, server_id, team_id=team_id, timeout=timeout, **params)
 
-    async def list_resources(self, *args: Any, **kwargs: Any) -> McpResourcesResponse:
-        return await self._run(self._mcp.list_resources, *args, **kwargs)
+    async def list_resources(
+        self, server_id: str, *, cursor: Optional[str] = None, team_id: Optional[str] = None,
+        timeout: Optional[float] = None, **params: Any,
+    ) -> McpResourcesResponse:
+        return await self._run(self._mcp.list_resources, server_id, cursor=cursor, team_id=team_id, timeout=timeout, **params)
 
-    async def get_resource(self, *args: Any, **kwargs: Any) -> McpResourceReadResponse:
-        return await self._run(self._mcp.get_resource, *args, **kwargs)
+    async def get_resource(
+        self, server_id: str, uri: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
+    ) -> McpResourceReadResponse:
+        return await self._run(self._mcp.get_resource, server_id, uri, team_id=team_id, timeout=timeout, **params)
 
-    async def list_prompts(self, *args: Any, **kwargs: Any) -> McpPromptsResponse:
-        return await self._run(self._mcp.list_prompts, *args, **kwargs)
+    async def list_prompts(
+        self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
+    ) -> McpPromptsResponse:
+        return await self._run(self._mcp.list_prompts, server_id, team_id=team_id, timeout=timeout, **params)
 
-    async def get_prompt(self, *args: Any, **kwargs: Any) -> McpPromptResponse:
-        return await self._run(self._mcp.get_prompt, *args, **kwargs)
+    async def get_prompt(
+        self, server_id: str, name: str, arguments: Optional[Mapping[str, Any]] = None, *,
+        team_id: Optional[str] = None, timeout: Optional[float] = None,
+    ) -> McpPromptResponse:
+        return await self._run(self._mcp.get_prompt, server_id, name, arguments, team_id=team_id, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the client's pooled connections (the official client has this too)."""
+        self._mcp.close()
 
 
 ###############################################################################

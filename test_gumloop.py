@@ -4256,3 +4256,66 @@ def test_flow_client_api_key_and_base_url_are_read_on_every_call(server):
     assert c.run_flow("f", {}, poll_interval=0) == {"k": 1}
     assert {r.headers["authorization"] for r in server.requests} == {"Bearer rotated-key-123"}
     assert "rotated-key-123" not in repr(c)
+
+
+###############################################################################
+# Every platform, and signatures a type checker can hold to #################
+
+
+def test_runs_where_os_uname_and_select_poll_do_not_exist(server, monkeypatch):
+    # Windows has neither: importing the module and a pooled call must not touch them.
+    server.default = ok({"n": 1})
+    code = ("import os, select, sys; del os.uname; del select.poll; sys.path.insert(0, sys.argv[1]); import gumloop; "
+            "c = gumloop.Gumloop('t', base_url=sys.argv[2]); print(c.request('GET', 'a'), c.request('POST', 'b'))")
+    done = subprocess.run([sys.executable, "-c", code, HERE, server.base], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["{'n':", "1}", "{'n':", "1}"]
+    assert [r.conn for r in server.requests] == [1, 1]  # the idle check ran without poll() and kept the connection
+    assert re.fullmatch(r"gumloop-lite/\S+ Python/\d+\.\d+\.\d+ Linux", server.requests[0].headers["user-agent"])
+    # A connection the server closed while idle is found without poll() too: a POST is
+    # not sent into it (it would fail as "may have been processed"), it goes on a new one.
+    monkeypatch.delattr(select, "poll")
+    monkeypatch.delattr(os, "uname")
+
+    closed = threading.Event()
+
+    def answer_then_close(req: Recorded, r: Reply) -> None:
+        r.json({"closing": True})
+        r.h.connection.shutdown(socket.SHUT_WR)  # the FIN is on its way before the client's next call
+        r.close()
+        closed.set()
+
+    server.then(answer_then_close)
+    c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
+    assert c.request("GET", "c") == {"closing": True}
+    assert closed.wait(WAIT)
+    assert c.request("POST", "d") == {"n": 1}
+    assert [(r.method, r.conn) for r in server.requests[2:]] == [("GET", 2), ("POST", 3)]
+    c.close()
+
+
+def test_async_client_takes_exactly_the_sync_clients_parameters(server):
+    import inspect
+
+    sync, asyn = gumloop.Gumloop, gumloop.AsyncGumloop
+    pairs = [(sync.__init__, asyn.__init__), (sync.request, asyn.request), (sync.stream, asyn.stream),
+             (gumloop.Completions.create, gumloop.AsyncCompletions.create)]
+    pairs += [(getattr(gumloop.Mcp, name), getattr(gumloop.AsyncMcp, name)) for name in
+              ("execute", "execute_many", "list_servers", "get_server", "list_accounts", "list_tools", "list_resources",
+               "get_resource", "list_prompts", "get_prompt", "close")]
+    for one, other in pairs:
+        assert list(inspect.signature(one).parameters.values()) == list(inspect.signature(other).parameters.values()), one
+    with pytest.raises(TypeError, match="acess_token") as info:
+        gumloop.AsyncGumloop(acess_token="x")  # type: ignore[call-arg]
+    if sys.version_info >= (3, 10):
+        assert "AsyncGumloop.__init__()" in str(info.value)
+
+    async def main() -> None:
+        async with async_client(server) as c:
+            with pytest.raises(TypeError, match="tem_id") as info:
+                await c.mcp.execute("s", "t", {}, tem_id="x")  # type: ignore[call-arg]
+            if sys.version_info >= (3, 10):
+                assert "AsyncMcp.execute()" in str(info.value)
+
+    run_async(main())
+    assert server.requests == []
