@@ -478,6 +478,7 @@ class _FieldsByName:
 # Base of the result dataclasses: to_dict() and pydantic-style helpers.
 class _Model:
     model_fields = _FieldsByName()
+    _request_id: Optional[str] = None  # the answer's x-request-id, for support (as OpenAI's results have it)
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON object as the server sent it (a copy); for a result made in code, its set fields."""
@@ -525,6 +526,22 @@ class _Model:
             if "_raw" in new.__dict__:
                 new.__dict__["_raw"] = dict(new.__dict__["_raw"], **{k: _dump_value(v) for k, v in update.items()})
         return new
+
+    @property
+    def model_extra(self) -> Dict[str, Any]:
+        """The fields the server sent that the class does not declare (also readable as attributes)."""
+        raw = self.__dict__.get("_raw") or {}
+        return {k: v for k, v in raw.items() if k not in self.model_fields}
+
+    @property
+    def model_fields_set(self) -> "set[str]":
+        """The declared fields the server sent (for a result made in code: those that are set)."""
+        raw = self.__dict__.get("_raw")
+        return {name for name in self.model_fields if (name in raw if raw is not None else getattr(self, name) is not None)}
+
+    def __iter__(self) -> Iterator[Tuple[str, Any]]:
+        """(name, value) of each field, then of each unknown one: `dict(obj)`, as pydantic has it."""
+        return iter([(name, getattr(self, name)) for name in self.model_fields] + list(self.model_extra.items()))
 
     def __eq__(self, other: object) -> bool:
         # What a dataclass's generated __eq__ compares (the fields, in order), written once
@@ -757,7 +774,7 @@ class McpToolCallRequest:
 
     server_id: str
     tool_name: str
-    arguments: Optional[Dict[str, Any]] = None
+    arguments: Optional[Mapping[str, Any]] = None
     ref: Optional[str] = None
     account: Optional[str] = None
 
@@ -982,11 +999,14 @@ class McpPromptResponse(_Model):
     messages: List[McpPromptMessage] = _field(_list_of(McpPromptMessage, empty=[]), many=True)
 
 
-def _result_object(cls: Type[_M], body: Any, what: str) -> _M:
+def _result_object(cls: Type[_M], answer: "_Answer", req: "_Request", what: str) -> _M:
+    body = _decode_body(answer.body, req.secrets)
     if not isinstance(body, dict):
         got = "an empty body" if body is None else "JSON %s" % type(body).__name__
         raise GumloopError("%s: expected a JSON object from the API, got %s" % (what, got))
-    return _build(cls, body)
+    result = _build(cls, body)
+    result._request_id = answer.headers.get("x-request-id")
+    return result
 
 
 ###############################################################################
@@ -1530,6 +1550,7 @@ class _Transport:
     def _send_with_retries(self, req: _Request, stream: bool) -> _Answer:
         attempt = 0
         while True:
+            started = _monotonic()
             try:
                 answer = self._exchange(req, stream)
             except _Failure as failure:
@@ -1544,7 +1565,10 @@ class _Transport:
                     continue
                 note = "; the request was sent and may have been processed" if failure.sent and not _replayable(req) else ""
                 raise _connection_error(failure.cause, req, failure.proxy, note) from None
-            _debug("%s %s -> %d (attempt %d)", req.method, _log_path(req.url), answer.status, attempt + 1)
+            _debug(
+                "%s %s -> %d in %.0f ms (attempt %d, request id %s)", req.method, _log_path(req.url), answer.status,
+                (_monotonic() - started) * 1000, attempt + 1, answer.headers.get("x-request-id"),
+            )
             if attempt < self.max_retries and _may_retry_status(req, answer.status):
                 wait = _retry_after(answer.headers.get("retry-after"), time.time())
                 if wait is None or wait <= _MAX_RETRY_AFTER:
@@ -1724,8 +1748,9 @@ def _origin(url: str) -> Tuple[str, Optional[str], int]:
 
 
 def _log_path(url: str) -> str:
-    # The path of a URL without its query, for logs and messages.
-    return urlsplit(url).path
+    # The host and path of a URL, without credentials or query, for logs and messages.
+    parts = urlsplit(url)
+    return parts.netloc.rpartition("@")[2] + parts.path
 
 
 ###############################################################################
@@ -1798,6 +1823,7 @@ class _EventSource:
         self._closed = False
         self._lock = _new_lock()
         self._deadline = None if req.timeout is None else _monotonic() + req.timeout
+        self._request_id = answer.headers.get("x-request-id")  # for support, as on results
 
     def _next_event(self) -> Optional[ServerSentEvent]:
         # The next event, or None once the body has ended (or the stream was closed).
@@ -1958,7 +1984,9 @@ class Stream(_EventSource):
             raise
         finally:
             self.close()
-        return merger.result()
+        result = merger.result()
+        result._request_id = self._request_id
+        return result
 
 
 # Folds stream chunks into the shape of a unary result.
@@ -2018,6 +2046,40 @@ class _ChunkMerger:
 
 def _env(name: str) -> Optional[str]:
     return os.environ.get(name) or None
+
+
+def _check_seconds(name: str, value: Any, *, zero_ok: bool = False, none_ok: bool = True) -> None:
+    # A number of seconds (> 0, or >= 0 with zero_ok), or None: refused before anything is sent.
+    if value is None and none_ok:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("%s takes a number of seconds%s, got %s" % (name, " or None" if none_ok else "", type(value).__name__))
+    if not (0 <= value if zero_ok else 0 < value) or value == float("inf"):
+        raise ValueError("%s takes a number of seconds %s, got %r" % (name, ">= 0" if zero_ok else "> 0", value))
+
+
+def _check_url(name: str, url: Any) -> str:
+    # A base URL: http or https, a host, a valid port; without its trailing slash.
+    parts = urlsplit(url if isinstance(url, str) else "")
+    try:
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number, or past 65535
+        valid = False
+    if not valid:
+        raise ValueError("%s must be an http:// or https:// URL with a host and a valid port, got %r" % (name, url))
+    return str(url).rstrip("/")
+
+
+def _stream_base(base_url: str) -> str:
+    # The chat host of a base URL: api.gumloop.com -> ws.gumloop.com, localhost:8080 -> localhost:9093.
+    return base_url.replace("api.gumloop.com", "ws.gumloop.com").replace("localhost:8080", "localhost:9093")
+
+
+def _arguments(value: Any) -> Dict[str, Any]:
+    # Tool or prompt arguments: a mapping, or None for none; sent as a JSON object.
+    if value is not None and not isinstance(value, _MappingABC):
+        raise TypeError("arguments must be a mapping (a dict of argument names to values), got %s" % type(value).__name__)
+    return dict(value or {})
 
 
 def _pairs(params: Mapping[str, Any]) -> List[Tuple[str, str]]:
@@ -2133,14 +2195,20 @@ class Gumloop:
         self._env_token_at_init = _Secret(_env("GUMLOOP_ACCESS_TOKEN") or "", "env GUMLOOP_ACCESS_TOKEN")
         self.user_id = user_id or _env("GUMLOOP_USER_ID")
         self.team_id = team_id or _env("GUMLOOP_TEAM_ID")
-        self.base_url = (base_url or _env("GUMLOOP_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        # The stream host: api.gumloop.com -> ws.gumloop.com, localhost:8080 -> localhost:9093.
-        derived = self.base_url.replace("api.gumloop.com", "ws.gumloop.com").replace("localhost:8080", "localhost:9093")
-        self.stream_base_url = (stream_base_url or _env("GUMLOOP_STREAM_BASE_URL") or derived).rstrip("/")
+        _check_seconds("timeout", timeout)
+        _check_seconds("stream_timeout", stream_timeout)
+        self.base_url = _check_url("base_url", base_url or _env("GUMLOOP_BASE_URL") or DEFAULT_BASE_URL)
+        self.stream_base_url = _check_url("stream_base_url", stream_base_url or _env("GUMLOOP_STREAM_BASE_URL") or _stream_base(self.base_url))
         self.timeout = timeout
         self.stream_timeout = stream_timeout
         self.default_headers = dict(default_headers or {})
         self._transport = _Transport(max_retries=max_retries, ssl_context=ssl_context, proxy=proxy)
+        # The transport is made ready here, not at the first call: a Lambda function's
+        # module-level client pays for the HTTP and TLS imports and the default context in
+        # the init phase. No connection is opened.
+        _http_response_class()
+        if "https" in (urlsplit(self.base_url).scheme, urlsplit(self.stream_base_url).scheme):
+            self._transport._ssl()
         self.chat = Chat(self)
         self.mcp = Mcp(self)
 
@@ -2153,6 +2221,10 @@ class Gumloop:
             return self._token.value
         # Rotated tokens (per-invocation sandbox credentials) are picked up on every call.
         return _env("GUMLOOP_ACCESS_TOKEN") or self._env_token_at_init.value or None
+
+    @access_token.setter
+    def access_token(self, value: Optional[str]) -> None:
+        self._token = _Secret(value, "access_token") if value else None
 
     def __repr__(self) -> str:
         # Where the token comes from, never the token.
@@ -2202,6 +2274,7 @@ class Gumloop:
             raise TypeError("method and path must be strings")
         if params is not None and not isinstance(params, _MappingABC):
             raise TypeError("params must be a mapping")
+        _check_seconds("timeout", timeout)
         absolute = path.startswith(("http://", "https://"))
         url = path if absolute else (self.stream_base_url if stream_host else self.base_url) + "/" + path.lstrip("/")
         # The client's team scopes requests to the API base; a call's own team_id wins
@@ -2308,7 +2381,7 @@ class Completions:
         req = self._client._prepare("POST", "chat/completions", json_body=body, stream_host=True, timeout=timeout, accept=accept)
         if streaming:
             return Stream(self._client._transport, self._client._transport.send(req, stream=True), req)
-        return _result_object(ChatResult, _decode_body(self._client._transport.send(req).body, req.secrets), "chat completion")
+        return _result_object(ChatResult, self._client._transport.send(req), req, "chat completion")
 
 
 # `client.chat`.
@@ -2323,13 +2396,22 @@ class Mcp:
         self._client = client
 
     def _get(self, cls: Type[_M], path: str, params: Dict[str, Any], team_id: Optional[str], timeout: Optional[float]) -> _M:
-        return _result_object(cls, self._client.request("GET", path, params=params, team_id=team_id, timeout=timeout), path)
+        return self._call(cls, "GET", path, params, None, team_id, timeout)
 
-    def _post_with_team(self, path: str, body: Dict[str, Any], team_id: Optional[str], timeout: Optional[float]) -> Any:
+    def _post_with_team(self, cls: Type[_M], path: str, body: Dict[str, Any], team_id: Optional[str], timeout: Optional[float]) -> _M:
         team = team_id if team_id is not None else self._client.team_id
         if team:
             body["team_id"] = team
-        return self._client.request("POST", path, json=body, team_id=team_id, timeout=timeout)
+        return self._call(cls, "POST", path, None, body, team_id, timeout)
+
+    def _call(
+        self, cls: Type[_M], method: str, path: str, params: Optional[Dict[str, Any]], body: Any,
+        team_id: Optional[str], timeout: Optional[float],
+    ) -> _M:
+        req = self._client._prepare(
+            method, path, params=params, json_body=body, team_id=team_id, stream_host=False, timeout=timeout, accept="application/json"
+        )
+        return _result_object(cls, self._client._transport.send(req), req, path)
 
     def execute(
         self,
@@ -2343,7 +2425,7 @@ class Mcp:
         timeout: Optional[float] = None,
     ) -> McpExecuteResponse:
         """Run one MCP tool; failures of the tool come back on the result, not as exceptions."""
-        call = McpToolCallRequest(server_id, tool_name, dict(arguments) if arguments is not None else None, ref, account)
+        call = McpToolCallRequest(server_id, tool_name, arguments, ref, account)
         return self.execute_many([call], team_id=team_id, timeout=timeout)
 
     def execute_many(
@@ -2357,10 +2439,9 @@ class Mcp:
         if isinstance(calls, (str, bytes, _MappingABC)) or not isinstance(calls, _SequenceABC):
             raise TypeError("calls must be a list of dicts or McpToolCallRequest")
         if not 1 <= len(calls) <= 5:
-            raise ValueError("calls takes 1 to 5 tool calls per request, got %d" % len(calls))
+            raise ValueError("calls is empty" if not calls else "calls takes 1 to 5 tool calls per request, got %d" % len(calls))
         wire = [_mcp_call(call) for call in calls]
-        body = self._post_with_team("mcp/tools/call", {"calls": wire}, team_id, timeout)
-        return _result_object(McpExecuteResponse, body, "mcp/tools/call")
+        return self._post_with_team(McpExecuteResponse, "mcp/tools/call", {"calls": wire}, team_id, timeout)
 
     def list_servers(self, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpServersResponse:
         return self._get(McpServersResponse, "mcp/servers", params, team_id, timeout)
@@ -2392,9 +2473,8 @@ class Mcp:
         self, server_id: str, name: str, arguments: Optional[Mapping[str, Any]] = None, *,
         team_id: Optional[str] = None, timeout: Optional[float] = None,
     ) -> McpPromptResponse:
-        path = _server_path(server_id, "/prompts/get")
-        body = {"name": name, "arguments": dict(arguments or {})}
-        return _result_object(McpPromptResponse, self._post_with_team(path, body, team_id, timeout), path)
+        body = {"name": name, "arguments": _arguments(arguments)}
+        return self._post_with_team(McpPromptResponse, _server_path(server_id, "/prompts/get"), body, team_id, timeout)
 
     def close(self) -> None:
         """Close the client's pooled connections, as `client.close()` (the official client has this too)."""
@@ -2406,14 +2486,12 @@ def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, A
         wire = call.to_dict()
     elif isinstance(call, _MappingABC):
         wire = {k: v for k, v in call.items() if v is not None}
-        wire.setdefault("arguments", {})
     else:
         raise TypeError("each call must be a dict or McpToolCallRequest, got %s" % type(call).__name__)
     for name in ("server_id", "tool_name"):
         if not isinstance(wire.get(name), str) or not wire[name]:
             raise TypeError("each call needs a non-empty string %s" % name)
-    if not isinstance(wire["arguments"], _MappingABC):
-        raise TypeError("arguments must be a dict, got %s" % type(wire["arguments"]).__name__)
+    wire["arguments"] = _arguments(wire.get("arguments"))
     return wire
 
 
@@ -2819,7 +2897,7 @@ class GumloopClient:
         # The flows API names its user in the body and the query, and takes no team.
         self._client = Gumloop(api_key)
         self._client.user_id = self._client.team_id = None
-        self.base_url = base_url.rstrip("/") if base_url else self._client.base_url
+        self.base_url = _check_url("base_url", base_url) if base_url else self._client.base_url
 
     def __repr__(self) -> str:
         return "GumloopClient(base_url=%r, api_key=<set: api_key>, user_id=%r, project_id=%r)" % (
@@ -2868,6 +2946,8 @@ class GumloopClient:
         on_status: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> Any:
         """Start the flow, poll until it ends, return its outputs."""
+        _check_seconds("poll_interval", poll_interval, none_ok=False)
+        _check_seconds("timeout", timeout, zero_ok=True)
         run_id = self.start_flow(flow_id, inputs)
         started = _monotonic()
         status: Dict[str, Any] = {}
@@ -2919,11 +2999,17 @@ def _build_parser() -> Any:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--base-url", help="API base URL (default: GUMLOOP_BASE_URL or %s)" % DEFAULT_BASE_URL)
+    common.add_argument(
+        "--stream-base-url", help="chat host URL (default: GUMLOOP_STREAM_BASE_URL, or derived from the base URL; "
+        "--base-url alone moves it too: a flag beats the environment)",
+    )
     common.add_argument("--team-id", help="team scope (default: GUMLOOP_TEAM_ID)")
     parser = argparse.ArgumentParser(
         prog="gumloop",
         description="Talk to the Gumloop API. Credentials come from GUMLOOP_ACCESS_TOKEN "
         "(and GUMLOOP_USER_ID for flows).",
+        epilog="Exit status: 0 success; 1 an API, network or tool error (with one line on stderr); 2 usage; "
+        "130 interrupted; 141 the output pipe was closed (quietly, as a SIGPIPE would end it).",
     )
     parser.add_argument("--version", action="version", version="gumloop-lite " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="{chat,mcp,flow}")
@@ -2982,11 +3068,17 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
 
 
+def _cli_client(args: Any) -> Gumloop:
+    # A flag beats the environment: --base-url alone moves the chat host with it.
+    stream_base_url = args.stream_base_url or (_stream_base(args.base_url) if args.base_url else None)
+    return Gumloop(base_url=args.base_url, stream_base_url=stream_base_url, team_id=args.team_id)
+
+
 def _cli_chat(args: Any, out: Any, err: Any) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     messages = [{"role": "system", "content": args.system}] if args.system else []
     messages.append({"role": "user", "content": prompt})
-    with Gumloop(base_url=args.base_url, team_id=args.team_id) as client:
+    with _cli_client(args) as client:
         if args.no_stream:
             result = client.chat.completions.create(model=args.model, messages=messages)
             text = result.choices[0].message.content if result.choices else None
@@ -3025,7 +3117,7 @@ def _cli_notes(result: ChatResult, save_dir: Optional[str], err: Any) -> None:
 
 
 def _cli_mcp(args: Any, tool_args: Dict[str, Any], out: Any, err: Any) -> int:
-    with Gumloop(base_url=args.base_url, team_id=args.team_id) as client:
+    with _cli_client(args) as client:
         response = client.mcp.execute(args.server_id, args.tool_name, tool_args)
     if not response.results:
         err.write("error: the answer to %s/%s holds no result\n" % (args.server_id, args.tool_name))
@@ -3034,7 +3126,7 @@ def _cli_mcp(args: Any, tool_args: Dict[str, Any], out: Any, err: Any) -> int:
     for result in response.results:
         if not result.ok:
             failed = True
-            err.write("error: %s: %s\n" % (result.status, json.dumps(result.error, ensure_ascii=False)))
+            err.write("error: tool %s/%s %s: %s\n" % (args.server_id, args.tool_name, result.status, json.dumps(result.error, ensure_ascii=False)))
             continue
         for item in result.decoded_content or ():
             out.write((item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, indent=2)) + "\n")
@@ -3074,7 +3166,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return _main(argv)
     except BrokenPipeError:
-        return 1
+        # The reader went away (`| head`): end quietly. Python would report the failed
+        # flush of stdout at exit, so stdout is pointed at the null device first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
