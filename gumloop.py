@@ -3126,7 +3126,8 @@ def _cli_mcp(args: Any, tool_args: Dict[str, Any], out: Any, err: Any) -> int:
     for result in response.results:
         if not result.ok:
             failed = True
-            err.write("error: tool %s/%s %s: %s\n" % (args.server_id, args.tool_name, result.status, json.dumps(result.error, ensure_ascii=False)))
+            error = json.dumps(result.error, ensure_ascii=False)
+            err.write("error: tool %s/%s failed (status %s): %s\n" % (args.server_id, args.tool_name, result.status, error))
             continue
         for item in result.decoded_content or ():
             out.write((item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, indent=2)) + "\n")

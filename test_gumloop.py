@@ -4323,3 +4323,171 @@ def test_async_client_takes_exactly_the_sync_clients_parameters(server):
 
     run_async(main())
     assert server.requests == []
+
+
+###############################################################################
+# Friendly at the edges: arguments, the command line, official details ######
+
+
+@pytest.mark.parametrize("value, error", [("5", TypeError), (True, TypeError), ([5], TypeError), (0, ValueError),
+                                          (-1, ValueError), (float("nan"), ValueError), (float("inf"), ValueError)])
+def test_a_wrong_timeout_is_refused_before_anything_is_sent(server, value, error):
+    for name in ("timeout", "stream_timeout"):
+        with pytest.raises(error, match=name):
+            gumloop.Gumloop(CANARY, base_url=server.base, **{name: value})
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base)
+    calls = [lambda: c.request("GET", "x", timeout=value), lambda: c.stream("GET", "x", timeout=value),
+             lambda: c.chat.completions.create(model="m", messages=[], timeout=value),
+             lambda: c.mcp.execute("s", "t", {}, timeout=value), lambda: c.mcp.list_servers(timeout=value)]
+    for call in calls:
+        with pytest.raises(error, match="timeout"):
+            call()
+    assert server.requests == []
+    for ok_value in (None, 0.5, 2):
+        gumloop.Gumloop(CANARY, base_url=server.base, timeout=ok_value, stream_timeout=ok_value).close()
+    c.close()
+
+
+def test_run_flow_checks_poll_interval_before_the_flow_starts(server):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        c = gumloop.GumloopClient("k", "u", base_url=server.base)
+    for value, error in (("1", TypeError), (None, TypeError), (0, ValueError), (-2, ValueError)):
+        with pytest.raises(error, match="poll_interval"):
+            c.run_flow("f", {}, poll_interval=value)
+    with pytest.raises(TypeError, match="timeout"):
+        c.run_flow("f", {}, timeout="3")
+    assert server.requests == []  # no flow was started
+    server.then(ok({"run_id": "r1"}))
+    with pytest.raises(gumloop.FlowTimeoutError):
+        c.run_flow("f", {}, timeout=0)  # still: start, then time out at once
+    assert [r.path for r in server.requests] == ["/api/v1/start_pipeline"]
+    c.close()
+
+
+@pytest.mark.parametrize("arguments", ["channel=#x", ["channel", "#x"], 5, b"{}"])
+def test_mcp_arguments_must_be_a_mapping(server, client, arguments):
+    calls = [lambda: client.mcp.execute("s", "t", arguments),
+             lambda: client.mcp.execute_many([{"server_id": "s", "tool_name": "t", "arguments": arguments}]),
+             lambda: client.mcp.execute_many([gumloop.McpToolCallRequest("s", "t", arguments)]),
+             lambda: client.mcp.get_prompt("s", "p", arguments)]
+    for call in calls:
+        with pytest.raises(TypeError, match="arguments must be a mapping"):
+            call()
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("url", ["localhost:8080/api", "api.gumloop.com/api/v1", "http://127.0.0.1:99999/api",
+                                 "ftp://api.gumloop.com/api", "https://", "http://:80/x", "http://h:port/x", "http://h:0/x"])
+@pytest.mark.parametrize("name", ["base_url", "stream_base_url", "env"])
+def test_a_base_url_without_scheme_host_or_valid_port_is_refused_at_construction(monkeypatch, url, name):
+    if name == "env":
+        monkeypatch.setenv("GUMLOOP_BASE_URL", url)
+    kwargs = {} if name == "env" else {name: url}
+    with pytest.raises(ValueError) as info:
+        gumloop.Gumloop(CANARY, **kwargs)
+    assert repr(url) in str(info.value)  # the URL as given
+    with pytest.raises(ValueError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        gumloop.GumloopClient("k", "u", base_url=url if name != "env" else None)
+
+
+def test_execute_many_says_an_empty_list_is_empty(client):
+    with pytest.raises(ValueError, match="empty"):
+        client.mcp.execute_many([])
+
+
+def test_access_token_can_be_set_and_mcp_close_exists(server):
+    server.default = ok({"results": []})
+    c = gumloop.Gumloop("old-token-123", base_url=server.base)
+    c.access_token = "new-token-456"
+    c.mcp.execute("s", "t")
+    assert server.requests[-1].headers["authorization"] == "Bearer new-token-456"
+    assert "new-token-456" not in repr(c) and c.access_token == "new-token-456"
+    c.mcp.close()  # as the official client's; the client goes on (a new connection)
+    c.mcp.execute("s", "t")
+    assert [r.conn for r in server.requests] == [1, 2]
+    c.access_token = None
+    with pytest.raises(gumloop.AuthenticationError):
+        c.mcp.execute("s", "t")
+    c.close()
+
+
+def test_pydantic_extra_fields_set_and_dict_of_a_result():
+    result = gumloop.ChatResult.model_validate({"id": "g1", "choices": [], "provider": "x", "latency_ms": 5})
+    assert result.model_extra == {"provider": "x", "latency_ms": 5}
+    assert result.model_fields_set == {"id", "choices"}
+    as_dict = dict(result)
+    assert as_dict["id"] == "g1" and as_dict["choices"] == [] and as_dict["usage"] is None and as_dict["provider"] == "x"
+    assert list(as_dict)[: len(gumloop.ChatResult.model_fields)] == list(gumloop.ChatResult.model_fields)
+    made = gumloop.McpServer(server_id="s1", name="Slack")
+    assert made.model_extra == {} and made.model_fields_set == {"server_id", "name"}
+
+
+def test_results_and_streams_carry_the_answers_request_id(server, client):
+    rid = {"x-request-id": "req-123"}
+    server.then(ok(CHAT_RESULT, headers=rid), ok({"results": []}, headers=rid), ok({"servers": []}, headers=rid),
+                lambda req, r: r.start_chunked(headers=rid) or [r.chunk(sse_bytes(chunk("a"))), r.chunk(b"data: [DONE]\n\n"), r.end_chunked()],
+                ok(CHAT_RESULT))
+    assert client.chat.completions.create(model="m", messages=[])._request_id == "req-123"
+    assert client.mcp.execute("s", "t")._request_id == "req-123"
+    assert client.mcp.list_servers()._request_id == "req-123"
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    assert stream._request_id == "req-123" and stream.collect()._request_id == "req-123"
+    assert client.chat.completions.create(model="m", messages=[])._request_id is None
+
+
+def test_constructing_a_client_readies_its_transport_without_connecting():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import gumloop; before = sorted({'http.client', 'ssl'} & set(sys.modules)); "
+            "gumloop.Gumloop('t', base_url=sys.argv[2]); print(before, sorted({'http.client', 'ssl'} & set(sys.modules)))")
+    url = "https://127.0.0.1:%d/api/v1" % listener.getsockname()[1]
+    done = subprocess.run([sys.executable, "-I", "-c", code, HERE, url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "['http.client',", "'ssl']"]
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # no connection was opened
+    listener.close()
+
+
+def test_cli_base_url_flag_moves_the_chat_host_and_beats_the_environment(server):
+    other = Server()
+    try:
+        server.default = sse([chunk("flag")])
+        other.default = sse([chunk("env")])
+        # GUMLOOP_STREAM_BASE_URL points elsewhere: --base-url alone still moves the chat host.
+        r = run_cli(server, "chat", "--base-url", server.base, "hi", GUMLOOP_STREAM_BASE_URL=other.base)
+        assert r.returncode == 0 and r.stdout == "flag\n", r.stderr
+        r = run_cli(server, "chat", "--stream-base-url", other.base, "hi")
+        assert r.returncode == 0 and r.stdout == "env\n", r.stderr
+        assert len(server.requests) == 1 and len(other.requests) == 1
+        r = run_cli(server, "chat", "--help")
+        assert "--stream-base-url" in r.stdout and "--base-url alone moves it" in " ".join(r.stdout.split())
+    finally:
+        other.close()
+
+
+def test_cli_a_failed_tool_is_one_error_line(server):
+    server.then(ok({"results": [{"status": "error", "error": {"message": "no auth"}}]}))
+    r = run_cli(server, "mcp", "gumloop_slack", "send")
+    assert r.returncode == 1 and r.stderr.count("error:") == 1 and "no auth" in r.stderr and "gumloop_slack/send" in r.stderr
+
+
+def test_cli_a_closed_output_pipe_ends_quietly_with_141(server):
+    gate = threading.Event()
+    server.then(gated_stream([chunk("Hello")], [chunk(" more" * 2000)] * 20, gate))
+    proc = subprocess.Popen([sys.executable, GUMLOOP_PY, "chat", "hi"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=cli_env(server))
+    try:
+        assert read_until(proc.stdout.fileno(), b"Hello", 20.0) == b"Hello"
+        proc.stdout.close()  # the reader goes away, as `| head -c 5` does
+        gate.set()
+        err = proc.stderr.read()
+        proc.wait(timeout=30)
+    finally:
+        gate.set()
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == 141 and err == b""
