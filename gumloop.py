@@ -72,7 +72,7 @@ else:
     def overload(function: _T) -> _T:  # typing.overload, for type checkers only
         return function
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     # client
