@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import random
 import re
 import select
 import shutil
@@ -25,7 +26,7 @@ import time
 import traceback
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -4491,3 +4492,768 @@ def test_cli_a_closed_output_pipe_ends_quietly_with_141(server):
         gate.set()
         proc.kill() if proc.poll() is None else None
     assert proc.returncode == 141 and err == b""
+
+
+###############################################################################
+# Fault injection: a proxy between the clients and the test server ############
+#
+# Helpers are prefixed _flt/_Flt. Every call carries its own id (in the body or the query);
+# the server echoes it in every answer (in every chunk of a stream), so a call that got
+# another call's answer, or a short one, shows.
+
+_FLT_T = 1.0  # the clients' timeout and stream_timeout in the fault runs
+_FLT_RETRIES = 1
+# The longest a call may take: every attempt (the retries, plus one replay of a stale pooled
+# connection) waits at most the timeout (a proxy pause is shorter), then the backoffs.
+_FLT_BOUND = (_FLT_RETRIES + 2) * (_FLT_T + 0.5) + 0.5 * (2 ** _FLT_RETRIES - 1) + 1.0
+_FLT_CHUNKS = 4  # chunks in each chat stream, before [DONE]
+_FLT_ID = re.compile(rb"k\d{5}x")  # a call id, as the proxy and the server find it
+_FLT_SMUGGLED_BODY = b'{"cid": "smuggled", "smuggled": true}'  # a second answer in the same write
+_FLT_SMUGGLED = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(_FLT_SMUGGLED_BODY), _FLT_SMUGGLED_BODY)
+_FLT_JUNK = b"\x00\x15\x03\x01junk \xff\xfe not http\r\n\r\n"
+_FLT_BEHAVIOURS = (
+    "pass", "reset-mid-request", "reset-before-response", "reset-after-first-bytes", "reset-mid-response",
+    "close-before-answer", "truncate", "stall", "delay", "idle-close", "garbage-instead", "garbage-after",
+)
+_FLT_WEIGHTS = (10, 2, 2, 2, 2, 2, 2, 1, 2, 2, 1, 2)
+
+
+class _FltReader:
+    """Buffered reads from a socket: EOFError when the peer closes first."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+
+    def _more(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError
+        self.buf += data
+
+    def until(self, marker: bytes, limit: int = 1 << 20) -> bytes:
+        while True:
+            i = self.buf.find(marker)
+            if i >= 0:
+                out = bytes(self.buf[:i + len(marker)])
+                del self.buf[:i + len(marker)]
+                return out
+            if len(self.buf) > limit:
+                raise EOFError
+            self._more()
+
+    def exact(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            self._more()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+
+def _flt_read_request(rd: _FltReader) -> bytes:
+    head = rd.until(b"\r\n\r\n")
+    m = re.search(rb"(?im)^content-length:[ \t]*(\d+)", head)
+    return head + (rd.exact(int(m.group(1))) if m else b"")
+
+
+def _flt_read_response(rd: _FltReader) -> Tuple[bytes, Optional[int]]:
+    """One whole answer (1xx, then Content-Length or chunked) and the length of its final head;
+    (what came, None) when the server closed first."""
+    parts: List[bytes] = []
+    try:
+        while True:
+            head = rd.until(b"\r\n\r\n")
+            parts.append(head)
+            if not 100 <= int(head[9:12]) < 200:
+                break
+        head_end = sum(map(len, parts))
+        if re.search(rb"(?im)^transfer-encoding:[ \t]*chunked", head):
+            while True:
+                line = rd.until(b"\r\n")
+                parts.append(line)
+                size = int(line.split(b";")[0], 16)
+                if size == 0:
+                    while True:
+                        line = rd.until(b"\r\n")
+                        parts.append(line)
+                        if line == b"\r\n":
+                            break
+                    break
+                parts.append(rd.exact(size + 2))
+        else:
+            m = re.search(rb"(?im)^content-length:[ \t]*(\d+)", head)
+            parts.append(rd.exact(int(m.group(1)) if m else 0))
+        return b"".join(parts), head_end
+    except (EOFError, OSError, ValueError):
+        return b"".join(parts) + bytes(rd.buf), None
+
+
+def _flt_reset(sock: socket.socket) -> None:
+    """Abort with a TCP reset (SO_LINGER 0)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+class _FltProxy:
+    """A loopback TCP proxy that misbehaves per request, as `plan` says for the call id in it.
+
+    plan: call id -> [(behaviour, fraction, pause), ...], one entry per attempt of that call the
+    proxy sees (a retry or replay gets the next one; past the list: pass). Whatever thread runs
+    which call, each call meets the same faults from one run to the next.
+    """
+
+    def __init__(self, upstream_port: int, plan: Dict[str, List[Tuple[str, float, float]]]) -> None:
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.plan = plan
+        self.lock = threading.Lock()
+        self.attempts: Dict[str, int] = {}
+        self.applied: Dict[str, int] = {}
+        self.socks: set = set()
+        self.threads: List[threading.Thread] = []
+        self.stop = threading.Event()
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(128)
+        self.port = self.listener.getsockname()[1]
+        accept = threading.Thread(target=self._accept, name="fault-proxy-accept", daemon=True)
+        self.threads.append(accept)
+        accept.start()
+
+    def _track(self, sock: socket.socket) -> bool:
+        with self.lock:
+            if self.stop.is_set():
+                return False
+            self.socks.add(sock)
+            return True
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                cs, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self._track(cs):
+                cs.close()
+                return
+            t = threading.Thread(target=self._serve, args=(cs,), name="fault-proxy-conn", daemon=True)
+            with self.lock:
+                self.threads.append(t)
+            t.start()
+
+    def _step(self, req: bytes) -> Tuple[str, float, float]:
+        m = _FLT_ID.search(req)
+        cid = m.group(0).decode() if m else ""
+        with self.lock:
+            n = self.attempts.get(cid, 0)
+            self.attempts[cid] = n + 1
+            steps = self.plan.get(cid, [])
+            step = steps[n] if n < len(steps) else ("pass", 0.0, 0.0)
+            self.applied[step[0]] = self.applied.get(step[0], 0) + 1
+        return step
+
+    def _hold(self, cs: socket.socket, bound: float) -> None:
+        """Answer nothing until the client gives up (closes), the proxy stops or `bound` passes."""
+        deadline = time.monotonic() + bound
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            readable, _, _ = select.select([cs], [], [], 0.05)
+            if readable:
+                return
+
+    def _serve(self, cs: socket.socket) -> None:
+        us: Optional[socket.socket] = None
+        crd = _FltReader(cs)
+        try:
+            while not self.stop.is_set():
+                try:
+                    req = _flt_read_request(crd)
+                except (EOFError, OSError):
+                    return
+                behaviour, frac, pause = self._step(req)
+                if us is None:
+                    us = socket.create_connection(self.upstream, timeout=WAIT)
+                    if not self._track(us):
+                        return
+                    urd = _FltReader(us)
+                if behaviour == "reset-mid-request":
+                    # Part of the request reaches the server (the request line and some of what
+                    # follows, never all of it); the client sees a reset.
+                    start = req.index(b"\r\n") + 2
+                    us.sendall(req[:start + int(frac * (len(req) - start))])
+                    _flt_reset(cs)
+                    return
+                us.sendall(req)
+                resp, head_end = _flt_read_response(urd)  # the server has acted once this returns
+                if head_end is None:
+                    return  # the server closed without a whole answer: so does the proxy
+                if behaviour in ("pass", "delay", "garbage-after"):
+                    if behaviour == "delay":
+                        self.stop.wait(pause)
+                    cs.sendall(resp + (_FLT_SMUGGLED if behaviour == "garbage-after" else b""))
+                    continue
+                if behaviour == "idle-close":
+                    cs.sendall(resp)
+                    self.stop.wait(frac * 0.05)  # then close the idle connection under the client
+                    return
+                if behaviour == "reset-before-response":
+                    _flt_reset(cs)
+                elif behaviour == "reset-after-first-bytes":
+                    cs.sendall(resp[:1 + int(frac * min(16, head_end - 1))])
+                    _flt_reset(cs)
+                elif behaviour == "reset-mid-response":
+                    cs.sendall(resp[:head_end + int(frac * (len(resp) - head_end))])
+                    _flt_reset(cs)
+                elif behaviour == "truncate":  # then a clean close; half of the cuts in the head
+                    cut = 1 + int(2 * frac * (head_end - 1)) if frac < 0.5 else head_end + int((2 * frac - 1) * (len(resp) - head_end))
+                    cs.sendall(resp[:cut])
+                elif behaviour == "stall":
+                    self._hold(cs, 4 * _FLT_T)
+                elif behaviour == "garbage-instead":
+                    cs.sendall(_FLT_JUNK)
+                # close-before-answer: the clean close below
+                return
+        except OSError:
+            return
+        finally:
+            for sock in (cs, us):
+                if sock is not None:
+                    sock.close()
+                    with self.lock:
+                        self.socks.discard(sock)
+
+    def close(self) -> None:
+        with self.lock:
+            self.stop.set()
+            socks = list(self.socks)
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        except OSError:
+            pass
+        self.listener.close()
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a recv(); the owner thread closes it
+            except OSError:
+                pass
+        with self.lock:
+            threads = list(self.threads)
+        for t in threads:
+            t.join(WAIT)
+        assert not any(t.is_alive() for t in threads), "a proxy thread hung"
+
+
+def _flt_text(cid: str) -> str:
+    return cid + "|" + "lorem ipsum dolor sit amet " * 12
+
+
+def _flt_plan(cids: List[str], seed: int) -> Dict[str, List[Tuple[str, float, float]]]:
+    rng = random.Random(seed)
+    return {cid: [(rng.choices(_FLT_BEHAVIOURS, _FLT_WEIGHTS)[0], rng.random(), rng.uniform(0.05, 0.3))
+                  for _ in range(4)] for cid in cids}
+
+
+def _flt_cid_of(req: Recorded) -> Optional[str]:
+    """The id of a whole request: from the query (GET), else from a body that parses as JSON."""
+    if req.method == "GET":
+        return req.query.get("cid")
+    try:
+        json.loads(req.body)
+    except ValueError:
+        return None  # cut by the proxy: the server acts on nothing
+    m = _FLT_ID.search(req.body)
+    return m.group(0).decode() if m else None
+
+
+def _flt_answer(req: Recorded, r: Reply) -> None:
+    cid = _flt_cid_of(req)
+    if cid is None:
+        return r.close()
+    path, text = req.path[len("/api/v1"):], _flt_text(cid)
+    if path == "/chat/completions" and req.json.get("stream"):
+        return r.sse([dict(chunk("%s:%d" % (cid, i)), id=cid) for i in range(_FLT_CHUNKS)])
+    if path == "/chat/completions":
+        return r.json(dict(CHAT_RESULT, id=cid, choices=[{"index": 0, "message": {"role": "assistant", "content": text},
+                                                           "finish_reason": "stop"}]))
+    if path == "/mcp/tools/call":
+        return r.json({"results": [{"ref": cid, "status": "success", "content": [text]}]})
+    if path == "/mcp/servers":
+        return r.json({"servers": [{"server_id": cid, "name": text}]})
+    if path == "/things":
+        return r.json({"cid": cid, "text": text})
+    if path == "/charge":
+        return r.json({"charged": cid, "text": text})
+    r.json({"error": {"message": "no route"}}, 404)
+
+
+def _flt_expected(kind: str, cid: str) -> Any:
+    text = _flt_text(cid)
+    return {
+        "chat": (cid, text),
+        "stream-full": [(cid, "%s:%d" % (cid, i)) for i in range(_FLT_CHUNKS)],
+        "stream-break": (cid, cid + ":0"),
+        "mcp": [(cid, "success", [text])],
+        "get": {"cid": cid, "text": text},
+        "list": {"servers": [{"server_id": cid, "name": text}]},
+        "post-key": {"charged": cid, "text": text},
+    }[kind]
+
+
+def _flt_chunk(ch: Any) -> Any:
+    return (ch.id, ch.choices[0].delta.content if ch.choices else None)
+
+
+def _flt_result(kind: str, value: Any) -> Any:
+    """What a unary call returned, in the shape _flt_expected gives."""
+    if kind == "chat":
+        return (value.id, value.choices[0].message.content if value.choices else None)
+    if kind == "mcp":
+        return [(res.ref, res.status, res.content) for res in value.results]
+    if kind == "list":
+        return value.to_dict()
+    return value
+
+
+def _flt_sync_call(c: gumloop.Gumloop, kind: str, cid: str, key: str) -> Any:
+    if kind in ("stream-full", "stream-break"):
+        with c.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], user=cid, stream=True) as s:
+            if kind == "stream-full":
+                return [_flt_chunk(ch) for ch in s]
+            for ch in s:
+                return _flt_chunk(ch)  # broken off after the first chunk; leaving the with closes it
+            return None
+    if kind == "chat":
+        return c.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], user=cid)
+    if kind == "mcp":
+        return c.mcp.execute("srv", "send", {"cid": cid}, ref=cid)
+    if kind == "get":
+        return c.request("GET", "things", params={"cid": cid})
+    if kind == "list":
+        return c.mcp.list_servers(cid=cid)
+    return c.request("POST", "charge", json={"cid": cid}, headers={"Idempotency-Key": key})
+
+
+async def _flt_async_call(c: gumloop.AsyncGumloop, kind: str, cid: str, key: str) -> Any:
+    if kind in ("stream-full", "stream-break"):
+        s = await c.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], user=cid, stream=True)
+        try:
+            if kind == "stream-full":
+                return [_flt_chunk(ch) async for ch in s]
+            async for ch in s:
+                return _flt_chunk(ch)  # broken off after the first chunk
+            return None
+        finally:
+            await s.aclose()
+    if kind == "chat":
+        return await c.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], user=cid)
+    if kind == "mcp":
+        return await c.mcp.execute("srv", "send", {"cid": cid}, ref=cid)
+    if kind == "get":
+        return await c.request("GET", "things", params={"cid": cid})
+    if kind == "list":
+        return await c.mcp.list_servers(cid=cid)
+    return await c.request("POST", "charge", json={"cid": cid}, headers={"Idempotency-Key": key})
+
+
+def _flt_outcome(side: str, kind: str, cid: str, started: float, value: Any = None, exc: Optional[BaseException] = None) -> Dict[str, Any]:
+    out = {"side": side, "kind": kind, "cid": cid, "elapsed": time.monotonic() - started, "exc": exc, "value": None}
+    if exc is None:
+        try:
+            out["value"] = _flt_result(kind, value)
+        except Exception as err:  # noqa: BLE001  (a result that cannot be read is a short answer)
+            out["value"] = "unreadable: %r" % (err,)
+    return out
+
+
+@pytest.mark.parametrize("variant,seed", [("plain", 17), ("idempotency-keys", 17)])
+def test_faults_injected_between_clients_and_server_never_cross_duplicate_or_shorten_answers(server, variant, seed):
+    """Sync threads and async tasks share a faulty proxy: every call gets its own whole answer or a
+    GumloopError, within its time bound; no POST without Idempotency-Key reaches the server twice;
+    a keyed POST carries its key on every receipt; nothing is left open afterwards."""
+    kinds = ["chat", "stream-full", "mcp", "get", "stream-break", "list"]
+    if variant == "idempotency-keys":
+        kinds += ["post-key", "post-key"]
+    sync_threads, async_tasks, calls = 5, 5, 12
+    jobs = {side: [[("k%05dx" % (base + w * 100 + i), kinds[(w * 5 + i) % len(kinds)]) for i in range(calls)]
+                   for w in range(n)] for side, n, base in (("sync", sync_threads, 0), ("async", async_tasks, 50000))}
+    every = [job for side in jobs.values() for worker in side for job in worker]
+    keys = {cid: "idem-" + cid for cid, _ in every}
+    plan = _flt_plan(sorted(cid for cid, _ in every), seed)
+    assert {steps[0][0] for steps in plan.values()} == set(_FLT_BEHAVIOURS)  # the seed draws every fault
+
+    server.default = _flt_answer
+    fds_before = _open_fds()
+    started = time.monotonic()
+    proxy = _FltProxy(server.port, plan)
+    base = "http://127.0.0.1:%d/api/v1" % proxy.port
+    settings = dict(base_url=base, stream_base_url=base, timeout=_FLT_T, stream_timeout=_FLT_T, max_retries=_FLT_RETRIES)
+    outcomes: List[Dict[str, Any]] = []
+    try:
+        client = gumloop.Gumloop(CANARY, **settings)
+
+        def sync_worker(worker: List[Tuple[str, str]]) -> None:
+            for cid, kind in worker:
+                t0 = time.monotonic()
+                try:
+                    value = _flt_sync_call(client, kind, cid, keys[cid])
+                except BaseException as exc:  # noqa: BLE001  (recorded, then asserted on)
+                    outcomes.append(_flt_outcome("sync", kind, cid, t0, exc=exc))
+                else:
+                    outcomes.append(_flt_outcome("sync", kind, cid, t0, value))
+
+        async def async_main() -> None:
+            aclient = gumloop.AsyncGumloop(CANARY, **settings)
+
+            async def task(worker: List[Tuple[str, str]]) -> None:
+                for cid, kind in worker:
+                    t0 = time.monotonic()
+                    try:
+                        value = await _flt_async_call(aclient, kind, cid, keys[cid])
+                    except asyncio.CancelledError:
+                        raise  # a hang: run_async's bound ran out, and it raises
+                    except BaseException as exc:  # noqa: BLE001
+                        outcomes.append(_flt_outcome("async", kind, cid, t0, exc=exc))
+                    else:
+                        outcomes.append(_flt_outcome("async", kind, cid, t0, value))
+
+            try:
+                await asyncio.gather(*[task(worker) for worker in jobs["async"]])
+            finally:
+                await aclient.aclose()
+
+        threads = [threading.Thread(target=sync_worker, args=(w,), daemon=True) for w in jobs["sync"]]
+        for t in threads:
+            t.start()
+        run_async(async_main())
+        for t in threads:
+            t.join(WAIT * 2)
+        assert not any(t.is_alive() for t in threads), "a sync worker hung"
+        client.close()
+    finally:
+        proxy.close()
+    elapsed = time.monotonic() - started
+
+    assert sorted(o["cid"] for o in outcomes) == sorted(cid for cid, _ in every)
+    if fds_before >= 0:  # the server's side of each socket closes once it reads the proxy's EOF
+        deadline = time.monotonic() + WAIT
+        while _open_fds() > fds_before and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    # Every check runs, and the failures are reported together.
+    problems: Dict[str, Any] = {}
+    failed = [o for o in outcomes if o["exc"] is not None]
+    problems["raised outside GumloopError"] = [
+        (o["cid"], o["kind"], repr(o["exc"])[:160]) for o in failed if not isinstance(o["exc"], gumloop.GumloopError)]
+    problems["a success with another call's answer, or a short one"] = [
+        (o["side"], o["cid"], o["kind"], repr(o["value"])[:160]) for o in outcomes
+        if o["exc"] is None and o["value"] != _flt_expected(o["kind"], o["cid"])]
+    problems["calls past %.1f s" % _FLT_BOUND] = [
+        (o["cid"], o["kind"], round(o["elapsed"], 2), repr(o["exc"])[:80]) for o in outcomes if o["elapsed"] > _FLT_BOUND]
+    # The server's receipts: a whole POST (its JSON body parses) without an Idempotency-Key at
+    # most once per call; a keyed one any number of times, always with its own key.
+    receipts: Dict[str, List[Recorded]] = {}
+    for rec in server.requests:
+        cid = _flt_cid_of(rec)
+        if cid is not None and rec.method == "POST":
+            receipts.setdefault(cid, []).append(rec)
+    problems["POSTs without Idempotency-Key received more than once"] = [
+        (cid, len(recs)) for cid, recs in sorted(receipts.items())
+        if len([r for r in recs if "idempotency-key" not in r.headers]) > 1]
+    problems["keyed POSTs received without their own key"] = [
+        (cid, r.headers.get("idempotency-key")) for cid, recs in sorted(receipts.items()) for r in recs
+        if r.path.endswith("/charge") and r.headers.get("idempotency-key") != keys[cid]]
+    problems["file descriptors left open"] = [] if fds_before < 0 else [_open_fds() - fds_before] if _open_fds() > fds_before else []
+    problems["client threads left"] = [t.name for t in _client_threads()]
+    # The faults did bite, every one of them, and many calls still got through.
+    problems["faults never applied"] = sorted(set(_FLT_BEHAVIOURS) - set(proxy.applied))
+    if not len(outcomes) // 10 <= len(failed) <= len(outcomes) - len(outcomes) // 3:
+        problems["calls failed, of %d" % len(outcomes)] = [len(failed)]
+    if elapsed >= 20.0:
+        problems["seconds, over 20"] = [round(elapsed, 1)]
+    problems = {what: found[:6] for what, found in problems.items() if found}
+    assert problems == {}, "\n".join("%s: %s" % item for item in problems.items())
+
+
+###############################################################################
+# A raw-socket server and a table of well-formed and malformed answers ########
+
+
+class _FltRawServer:
+    """127.0.0.1:0, plain sockets: each request on a connection is answered with the bytes
+    `answer(target)` returns, then the connection is closed when it says so."""
+
+    def __init__(self, answer: Callable[[str], Tuple[bytes, bool]]) -> None:
+        self.answer = answer
+        self.lock = threading.Lock()
+        self.requests: List[Tuple[str, str, int]] = []  # method, target, connection number
+        self.socks: List[socket.socket] = []
+        self.threads: List[threading.Thread] = []
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.base = "http://127.0.0.1:%d/api/v1" % self.listener.getsockname()[1]
+        t = threading.Thread(target=self._accept, daemon=True)
+        self.threads.append(t)
+        t.start()
+
+    def _accept(self) -> None:
+        n = 0
+        while True:
+            try:
+                cs, _ = self.listener.accept()
+            except OSError:
+                return
+            n += 1
+            t = threading.Thread(target=self._serve, args=(cs, n), daemon=True)
+            with self.lock:
+                self.socks.append(cs)
+                self.threads.append(t)
+            t.start()
+
+    def _serve(self, cs: socket.socket, conn: int) -> None:
+        rd = _FltReader(cs)
+        try:
+            while True:
+                try:
+                    req = _flt_read_request(rd)
+                except (EOFError, OSError):
+                    return
+                method, target = req.split(b" ", 2)[:2]
+                with self.lock:
+                    self.requests.append((method.decode(), target.decode(), conn))
+                data, close = self.answer(target.decode())
+                cs.sendall(data)
+                if close:
+                    return
+        except OSError:
+            return
+        finally:
+            cs.close()
+
+    def close(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        with self.lock:
+            socks, threads = list(self.socks), list(self.threads)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in threads:
+            t.join(WAIT)
+
+
+_FLT_BODY = b'{"case": "own"}'
+_FLT_VALUE = {"case": "own"}
+_FLT_CT = b"Content-Type: application/json\r\n"
+
+
+def _flt_cl(body: bytes = _FLT_BODY, fields: bytes = b"", status: bytes = b"200 OK") -> bytes:
+    return b"HTTP/1.1 " + status + b"\r\n" + _FLT_CT + fields + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _flt_chunked(body: bytes = _FLT_BODY, fields: bytes = b"Transfer-Encoding: chunked\r\n", status: bytes = b"200 OK") -> bytes:
+    return b"HTTP/1.1 " + status + b"\r\n" + _FLT_CT + fields + b"\r\n" + framed(body[:5], body[5:]) + b"0\r\n\r\n"
+
+
+def _flt_head(fields: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\n" + _FLT_CT + fields + b"\r\n"
+
+
+class _FltNotJson:
+    """A table value: the JSON call raises GumloopError (the body is not JSON); raw=True returns it."""
+
+
+_FLT_OK, _FLT_ERR, _FLT_EITHER = "ok", "err", "either"
+_FLT_CONN = gumloop.APIConnectionError
+# id, bytes, close after writing them, (expectation, error class, JSON value, raw value), fresh:
+# the second request must use a new connection.
+_FLT_TABLE: List[Tuple[str, bytes, bool, Tuple[Any, ...], bool]] = [
+    # well-formed
+    ("content-length", _flt_cl(), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("chunked", _flt_chunked(), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("chunked-ext-trailer", _flt_head(b"Transfer-Encoding: chunked\r\n") + b"f;x=y\r\n" + _FLT_BODY + b"\r\n0;z\r\nX-T: 1\r\n\r\n",
+     False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("te-chunked-upper-case", _flt_chunked(fields=b"transfer-encoding: CHUNKED\r\n"), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    # "chunked" once trimmed: read as chunked (closed after, so a reader that takes it for a body
+    # read until close returns the chunk framing instead of waiting)
+    ("te-chunked-trailing-space", _flt_chunked(fields=b"Transfer-Encoding:  chunked  \r\n"), True, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), True),
+    ("keep-alive", _flt_cl(fields=b"Connection: keep-alive\r\nKeep-Alive: timeout=30\r\n"), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("connection-close", _flt_cl(fields=b"Connection: close\r\n"), True, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), True),
+    ("until-close", _flt_head(b"") + _FLT_BODY, True, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), True),
+    ("http-1.0", b"HTTP/1.0 200 OK\r\n" + _FLT_CT + b"Content-Length: 15\r\n\r\n" + _FLT_BODY, True, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), True),
+    ("204", b"HTTP/1.1 204 No Content\r\n\r\n", False, (_FLT_OK, None, None, b""), False),
+    ("content-length-0", _flt_cl(b""), False, (_FLT_OK, None, None, b""), False),
+    ("empty-until-close", b"HTTP/1.1 200 OK\r\n\r\n", True, (_FLT_OK, None, None, b""), True),
+    ("103-then-200", b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" + _flt_cl(), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("100-then-200", b"HTTP/1.1 100 Continue\r\n\r\n" + _flt_chunked(), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("102-103-then-200", b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: <x>\r\n\r\n" + _flt_cl(), False,
+     (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("content-length-trailing-space", _flt_head(b"Content-Length: 2 \r\n") + b"{}", False, (_FLT_OK, None, {}, b"{}"), False),
+    ("content-length-spaces", _flt_head(b"Content-Length:   2   \r\n") + b"{}", False, (_FLT_OK, None, {}, b"{}"), False),
+    ("content-length-list-2-2", _flt_head(b"Content-Length: 2, 2\r\n") + b"{}", True, (_FLT_EITHER, _FLT_CONN, {}, b"{}"), False),
+    ("obs-fold", _flt_cl(fields=b"X-Folded: a\r\n b\r\n"), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("text-plain", _flt_cl(b"hello", status=b"200 OK").replace(b"application/json", b"text/plain"), False,
+     (_FLT_OK, None, _FltNotJson, b"hello"), False),
+    ("500", _flt_cl(b'{"error": {"message": "boom"}}', status=b"500 Internal Server Error"), False,
+     (_FLT_ERR, gumloop.InternalServerError, None, None), False),
+    ("404-chunked", _flt_chunked(b'{"error": {"message": "nope"}}', status=b"404 Not Found"), False,
+     (_FLT_ERR, gumloop.NotFoundError, None, None), False),
+    # malformed
+    ("nothing", b"", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("status-line-cut", b"HTTP/1.1 200 O", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("status-line-only", b"HTTP/1.1 200 OK\r\n", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("head-cut-in-field", b"HTTP/1.1 200 OK\r\nContent-Type: applic", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("head-cut-before-blank-line", b"HTTP/1.1 200 OK\r\n" + _FLT_CT, True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("103-then-close", b"HTTP/1.1 103 Early Hints\r\nLink: <x>\r\n\r\n", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("te-chunked-trailing-space-with-cl", _flt_chunked(fields=b"Transfer-Encoding: chunked \r\nContent-Length: 8\r\n"), False,
+     (_FLT_EITHER, gumloop.GumloopError, _FLT_VALUE, _FLT_BODY), True),
+    ("te-chunked-with-cl", _flt_chunked(fields=b"Transfer-Encoding: chunked\r\nContent-Length: 100\r\n"), False,
+     (_FLT_EITHER, gumloop.GumloopError, _FLT_VALUE, _FLT_BODY), True),
+    ("cl-with-te-chunked", _flt_chunked(fields=b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"), False,
+     (_FLT_EITHER, gumloop.GumloopError, _FLT_VALUE, _FLT_BODY), True),
+    ("te-gzip-chunked", _flt_chunked(fields=b"Transfer-Encoding: gzip, chunked\r\n"), True, (_FLT_ERR, gumloop.GumloopError, None, None), True),
+    ("te-identity-with-cl", _flt_cl(fields=b"Transfer-Encoding: identity\r\n"), False, (_FLT_ERR, gumloop.GumloopError, None, None), True),
+    ("te-gzip-until-close", _flt_head(b"Transfer-Encoding: gzip\r\n") + _FLT_BODY, True, (_FLT_ERR, gumloop.GumloopError, None, None), True),
+    ("content-length-negative", _flt_head(b"Content-Length: -1\r\n") + _FLT_BODY, True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("content-length-conflict", _flt_head(b"Content-Length: 2\r\nContent-Length: 3\r\n") + b"{} ", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("content-length-huge", _flt_head(b"Content-Length: 99999999999999999999\r\n") + _FLT_BODY, True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("content-length-short-body", _flt_head(b"Content-Length: 50\r\n") + _FLT_BODY, True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("chunk-size-negative", _flt_head(b"Transfer-Encoding: chunked\r\n") + b"-2\r\n{}\r\n0\r\n\r\n", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("chunk-size-not-hex", _flt_head(b"Transfer-Encoding: chunked\r\n") + b"zz\r\n{}\r\n0\r\n\r\n", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("chunk-cut", _flt_head(b"Transfer-Encoding: chunked\r\n") + b"f\r\n" + _FLT_BODY[:7], True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("garbage", _FLT_JUNK, True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("bad-status-code", b"HTTP/1.1 2OO OK\r\n\r\n", True, (_FLT_ERR, _FLT_CONN, None, None), True),
+    ("second-response-same-write", _flt_cl() + _FLT_SMUGGLED, False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("second-response-after-chunked", _flt_chunked() + _FLT_SMUGGLED, False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("second-response-after-204", b"HTTP/1.1 204 No Content\r\n\r\n" + _FLT_SMUGGLED, False, (_FLT_OK, None, None, b""), False),
+    ("bytes-after-the-end", _flt_cl() + b"GARBAGE\r\n", False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
+    ("body-longer-than-content-length", _flt_head(b"Content-Length: 2\r\n") + b"{}" + _FLT_SMUGGLED, False, (_FLT_OK, None, {}, b"{}"), False),
+]
+
+
+def _flt_seeded_cuts(seed: int, count: int) -> List[Tuple[str, bytes, bool, Tuple[Any, ...], bool]]:
+    """Well-formed answers cut at seeded points, then closed: an error, except a chunked body cut
+    after its last-chunk size ("0"), which http.client may take as the end of a whole body."""
+    rng = random.Random(seed)
+    out = []
+    for framing, whole in (("cl", _flt_cl()), ("chunked", _flt_chunked())):
+        for _ in range(count):
+            at = rng.randint(1, len(whole) - 1)
+            complete = framing == "chunked" and at > whole.rindex(b"0\r\n\r\n")
+            expect = (_FLT_EITHER, _FLT_CONN, _FLT_VALUE, _FLT_BODY) if complete else (_FLT_ERR, _FLT_CONN, None, None)
+            out.append(("cut-%s-at-%d" % (framing, at), whole[:at], True, expect, True))
+    return out
+
+
+_FLT_CASES = _FLT_TABLE + _flt_seeded_cuts(4242, 6)
+
+
+@pytest.mark.parametrize("mode", ["json", "raw"])
+@pytest.mark.parametrize("name,data,close,expect,fresh", _FLT_CASES, ids=[case[0] for case in _FLT_CASES])
+def test_faults_raw_response_table_gives_own_answer_or_error_then_the_next_request_its_own(name, data, close, expect, fresh, mode):
+    """Each answer gives that call's own value or a GumloopError (never a raw exception, an empty
+    value for a cut answer, or the bytes after the end); the next request on the client gets its own answer."""
+    def answer(target: str) -> Tuple[bytes, bool]:
+        if target.startswith("/api/v1/case"):
+            return data, close
+        n = target.partition("n=")[2]
+        body = json.dumps({"second": n}).encode()
+        return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body), False
+
+    srv = _FltRawServer(answer)
+    c = gumloop.Gumloop(CANARY, base_url=srv.base, timeout=2.0, max_retries=0)
+    kind, error, json_value, raw_value = expect
+    want = raw_value if mode == "raw" else json_value
+    try:
+        try:
+            got: Any = c.request("GET", "case", raw=mode == "raw")
+        except BaseException as exc:  # noqa: BLE001
+            got = exc
+        if kind == _FLT_OK and want is _FltNotJson:
+            assert isinstance(got, gumloop.GumloopError) and not isinstance(got, gumloop.APIConnectionError), repr(got)
+        elif kind == _FLT_OK:
+            assert not isinstance(got, BaseException) and got == want, repr(got)
+        elif kind == _FLT_ERR:
+            assert isinstance(got, error), repr(got)
+        else:
+            assert isinstance(got, error) or (not isinstance(got, BaseException) and got == want), repr(got)
+        assert c.request("GET", "second", params={"n": name}) == {"second": name}
+    finally:
+        c.close()
+        srv.close()
+    conns = {target.partition("?")[0]: conn for _, target, conn in srv.requests}
+    assert list(conns) == ["/api/v1/case", "/api/v1/second"]
+    if fresh:
+        assert conns["/api/v1/second"] != conns["/api/v1/case"]
+
+
+###############################################################################
+# Streams check what they got #################################################
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "text/html; charset=utf-8", "text/plain"])
+@pytest.mark.parametrize("call", ["chat", "generic"])
+def test_faults_stream_answer_that_is_not_an_event_stream_raises_naming_its_type(server, call, ctype):
+    """A 2xx answer to a streaming call whose Content-Type is not text/event-stream raises a
+    GumloopError naming the type; that connection is not reused."""
+    body = json.dumps(CHAT_RESULT).encode() if ctype == "application/json" else b"<html>login</html>\n\ndata: {}\n\n"
+    server.then(raw(200, body, ctype), ok({"next": True}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, timeout=2.0, stream_timeout=2.0, max_retries=0)
+    try:
+        with pytest.raises(gumloop.GumloopError) as info:
+            if call == "chat":
+                list(c.chat.completions.create(model="m", messages=[], stream=True))
+            else:
+                list(c.stream("GET", "events"))
+        assert ctype.split(";")[0] in str(info.value)
+        assert c.request("GET", "next") == {"next": True}
+    finally:
+        c.close()
+    first, nxt = server.requests
+    assert nxt.conn != first.conn
+
+
+def test_faults_stream_content_type_with_parameters_is_an_event_stream(server, client):
+    """`text/event-stream; charset=utf-8` is an event stream: read, and its connection reused."""
+    body = sse_bytes(chunk("a")) + b"data: [DONE]\n\n"
+    server.then(raw(200, body, "text/event-stream; charset=utf-8"), ok({"next": True}))
+    assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["a"]
+    assert client.request("GET", "next") == {"next": True}
+    assert [r.conn for r in server.requests] == [1, 1]
+
+
+def _flt_sse_head(fields: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n" + fields + b"\r\n"
+
+
+@pytest.mark.parametrize("framing,done,cut", [
+    ("until-close", False, True), ("until-close", True, False), ("chunked", False, False), ("length", False, False),
+])
+def test_faults_chat_stream_end_is_clean_only_where_the_framing_proves_it(server, client, framing, done, cut):
+    """A body read until the connection closes that ends without [DONE] raises APIConnectionError
+    (the chunks before it kept); a chunked last-chunk marker or a reached Content-Length is a clean end."""
+    events = sse_bytes(chunk("a")) + (b"data: [DONE]\n\n" if done else b"")
+    if framing == "until-close":
+        data = _flt_sse_head(b"") + events
+    elif framing == "chunked":
+        data = _flt_sse_head(b"Transfer-Encoding: chunked\r\n") + framed(events) + b"0\r\n\r\n"
+    else:
+        data = _flt_sse_head(b"Content-Length: %d\r\n" % len(events)) + events
+    server.then(raw_response(data, close=framing == "until-close"), ok({"next": True}))
+    got: List[Any] = []
+    if cut:
+        with pytest.raises(gumloop.APIConnectionError) as info:
+            for ch in client.chat.completions.create(model="m", messages=[], stream=True):
+                got.append(ch.choices[0].delta.content)
+        assert not isinstance(info.value, gumloop.APITimeoutError)
+    else:
+        got = contents(client.chat.completions.create(model="m", messages=[], stream=True))
+    assert got == ["a"]
+    assert client.request("GET", "next") == {"next": True}
