@@ -1867,7 +1867,7 @@ class _EventSource:
             if not data and left:
                 self._fail(ConnectionError("connection closed %d bytes before the end of the response" % left))
             self._answer.remaining = left - len(data)
-        elif not data and self._answer.until_close and self._ends_with_done:
+        elif not data and self._answer.until_close and self._ends_with_done and not self._closed:
             # No framing proves this end: it cannot be told from a cut connection.
             self._fail(ConnectionError("connection closed before data: [DONE]"))
         return data
@@ -2503,6 +2503,8 @@ def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, A
 # no network I/O ever runs on it. A stream's next chunk is one such call. Cancelling the
 # awaiting task ends the call at once: a stream is closed, a request's socket is shut
 # down through the transport (`interrupt`). asyncio is imported only here, when used.
+# Every method spells out the sync method's parameters again, on purpose: a type checker
+# then holds callers to them, and a wrong keyword's TypeError names the public method.
 
 
 class _Job:
