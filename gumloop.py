@@ -143,9 +143,11 @@ __all__ = [
 
 # The official package spreads these names over submodules (`from gumloop.types import
 # McpServer`, `from gumloop.spec import ChatResult`, `from gumloop.errors import
-# APIStatusError`). One file stays one file: each of those submodules is this module.
+# APIStatusError`, `import gumloop.spec`). One file stays one file: each of those
+# submodules is this module.
 for _submodule in ("types", "spec", "errors"):
     sys.modules.setdefault("%s.%s" % (__name__, _submodule), sys.modules[__name__])
+    globals().setdefault(_submodule, sys.modules[__name__])
 
 
 def _debug(message: str, *args: Any) -> None:

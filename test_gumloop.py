@@ -799,8 +799,8 @@ def test_pip_install_into_fresh_venv(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     py = str(venv / "bin" / "python")
     src = tmp_path / "src"
-    src.mkdir()
-    for name in ("gumloop.py", "setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+    (src / ".ci").mkdir(parents=True)
+    for name in ("gumloop.py", "setup.cfg", "pyproject.toml", "README.md", "LICENSE", ".ci/build_hook.py"):
         shutil.copy(os.path.join(HERE, name), str(src / name))
     r = subprocess.run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(src)],
                        capture_output=True, text=True, timeout=300)
@@ -2516,6 +2516,10 @@ def _readme_expectations() -> Dict[str, Any]:
         assert reqs[0].json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "slack_send_message",
                                            "arguments": {"channel": "#general", "text": "Deploy finished"}}]}
 
+    def check_lambda(reqs: List[Recorded]) -> None:
+        assert reqs[0].json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "slack_send_message",
+                                           "arguments": {"channel": "#general", "text": "hi"}}]}
+
     def check_batch(reqs: List[Recorded]) -> None:
         assert [c["ref"] for c in reqs[0].json["calls"]] == ["ops", "mail"]
 
@@ -2574,6 +2578,7 @@ def _readme_expectations() -> Dict[str, Any]:
                    ok({"results": [{"status": "success", "content": ["ok"]}]})], check_async,
                   "Ottawa\nTowers touch clouds\nTrue\n"),
         "pydantic": ([ok(CHAT_RESULT)], chat_request("hi"), "6\nTrue\nother\n['id', 'object', 'created', 'model'] None\n"),
+        "lambda": ([ok({"results": [{"status": "success", "content": ['{"ts": "1"}']}]})], check_lambda, "[{'ts': '1'}]\n"),
         "everything": (everything, check_everything, "token hi\nSupport bot sk-1 b'%PDF'\n"),
     }
 
@@ -3652,10 +3657,12 @@ def test_submodule_imports_of_the_official_package(tmp_path):
         "from gumloop.errors import %s\n"
         "import gumloop, gumloop.spec as spec, gumloop.types as types\n"
         "print(spec.ChatResult is gumloop.ChatResult is ChatResult, types.McpServer is McpServer, APIStatusError.__module__)\n"
+        "import gumloop.errors\n"
+        "print(gumloop.errors.APIStatusError is gumloop.spec.ChatResult.__module__ and False or gumloop.errors.APIStatusError is APIStatusError)\n"
     ) % (", ".join(results), ", ".join(results), ", ".join(errors))
     out = subprocess.run([sys.executable, "-I", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["True", "True", "gumloop"]
+    assert out.stdout.split() == ["True", "True", "gumloop", "True"]
     assert len(errors) >= 16
 
 
