@@ -1264,12 +1264,12 @@ class _Answer:
 
 
 class _Failure(Exception):
-    # One exchange failed on the network, before (`sent=False`) or after any byte of the
-    # request may have reached the server.
+    # One exchange failed on the network: before the request was written whole
+    # (`sent=False`: the server cannot have acted on it), or after.
     def __init__(self, cause: BaseException, *, sent: bool, stale: bool = False, proxy: Optional[str] = None) -> None:
         super().__init__(type(cause).__name__)
         self.cause = cause
-        self.sent = sent  # the request was written completely: the server may have acted on it
+        self.sent = sent
         self.stale = stale  # a reused connection closed before any response byte
         self.proxy = proxy  # "host:port" of the proxy that could not be reached
 
