@@ -2950,7 +2950,7 @@ class GumloopClient:
         on_status: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> Any:
         """Start the flow, poll until it ends, return its outputs."""
-        _check_seconds("poll_interval", poll_interval, none_ok=False)
+        _check_seconds("poll_interval", poll_interval, zero_ok=True, none_ok=False)  # 0: poll again at once
         _check_seconds("timeout", timeout, zero_ok=True)
         run_id = self.start_flow(flow_id, inputs)
         started = _monotonic()
