@@ -188,6 +188,7 @@ _READ_SIZE = 64 << 10
 _POOL_MAX_IDLE_AGE = 4.0
 _POOL_MAX_IDLE_PER_ORIGIN = 64  # an AsyncGumloop may run ~100 calls at once: keep most of them
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
+_MAX_SECONDS = 1e9  # a longer timeout overflows a socket's (and is no limit anyway)
 _FLOW_MAX_POLL_FAILURES = 5
 
 # Retry matrix: idempotent methods (and requests with an Idempotency-Key) on these
@@ -1354,7 +1355,7 @@ def _idle_limit(response: "http.client.HTTPResponse") -> float:
     # How long the connection may sit idle and still be reused: our default, or less when
     # the server says in `Keep-Alive: timeout=N` that it closes sooner (less a margin, as
     # its clock started before ours).
-    hint = re.search(r"timeout\s*=\s*(\d+)", response.getheader("keep-alive") or "", re.I)
+    hint = re.search(r"timeout\s*=\s*(\d{1,6})\b", response.getheader("keep-alive") or "", re.I)
     return _POOL_MAX_IDLE_AGE if hint is None else min(_POOL_MAX_IDLE_AGE, max(int(hint.group(1)) - 1.0, int(hint.group(1)) / 2))
 
 
@@ -1425,11 +1426,14 @@ def _http_response_class() -> Any:
                 raise http.client.HTTPException("unsupported Transfer-Encoding: %s" % coding[:100])
             if coding is not None and not self.chunked:  # "chunked " : http.client compares it untrimmed
                 self.chunked, self.chunk_left, self.length = True, None, None
+            if self.status in (204, 304):  # no body, whatever the head says (RFC 9112 section 6.3)
+                self.chunked = False
             # http.client reads a Content-Length it cannot parse (negative, not a number, two
-            # different values) as "until the connection closes"; RFC 9112 section 6.3 says
-            # such a response is unrecoverable, so it is refused here.
+            # different values, more digits than int() takes) as "until the connection
+            # closes"; RFC 9112 section 6.3 says such a response is unrecoverable: refused.
             lengths = {value.strip() for value in self.msg.get_all("content-length") or []}
-            if coding is None and lengths and (len(lengths) > 1 or not all(v.isascii() and v.isdigit() for v in lengths)):
+            valid = len(lengths) == 1 and all(v.isascii() and v.isdigit() for v in lengths) and self.length is not None
+            if coding is None and lengths and not valid:
                 raise http.client.HTTPException("bad Content-Length: %s" % ", ".join(lengths)[:100])
 
     _response_class = _Response
@@ -1647,14 +1651,15 @@ class _Transport:
             # An IPv6 literal keeps its brackets: every http.client writes "CONNECT [::1]:443" then.
             http_conn.set_tunnel("[%s]" % host if ":" in host else host, port, headers=proxy_headers)
         http_conn.response_class = _http_response_class()
+        connected = False  # until then, a failure through a proxy is the proxy's
         try:
             http_conn.connect()  # TCP; the proxy's CONNECT; TLS when direct
+            connected = True
             if tunnel:
                 # TLS inside the tunnel, verified against the host without brackets: before
                 # 3.13, http.client names an IPv6 literal "[::1]" to TLS, which then fails.
                 http_conn.sock = self._ssl().wrap_socket(http_conn.sock, server_hostname=host)
         except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a host IDNA refuses
-            unreachable = proxy_name if http_conn.sock is None else None  # no TCP connection to the proxy
             http_conn.close()
             # http.client reports a refused CONNECT as OSError("Tunnel connection failed:
             # <status> <reason>"): the proxy answered, not the API, and trying again will
@@ -1662,7 +1667,7 @@ class _Transport:
             if proxy_name and str(exc).startswith("Tunnel connection failed"):
                 status = str(exc).partition(":")[2].strip()
                 raise APIConnectionError("proxy %s refused the tunnel to %s:%d: %s" % (proxy_name, host, port, status)) from None
-            raise _Failure(exc, sent=False, proxy=unreachable) from None
+            raise _Failure(exc, sent=False, proxy=None if connected else proxy_name) from None
         return _Conn(http_conn, key, proxy_name, proxy_headers if proxy and not tunnel else None)
 
     def _ssl(self) -> "ssl.SSLContext":
@@ -1708,8 +1713,10 @@ class _Transport:
         if stream and answer.status < 300 and content_type.partition(";")[0].strip().lower() == "text/event-stream":
             return answer  # the stream owns the connection now
         try:
-            limit = _MAX_ERROR_BODY if answer.status >= 300 else _MAX_EXCERPT * 20 if stream else None
-            answer.body = _read_body(response, answer.remaining, limit)
+            if stream and answer.status < 300:  # an excerpt of what has arrived: no wait for more of it
+                answer.body = response.read1(_MAX_EXCERPT * 20)
+            else:
+                answer.body = _read_body(response, answer.remaining, None if answer.status < 300 else _MAX_ERROR_BODY)
         except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a negative chunk size
             self.release(conn, response, reusable=False)
             raise _Failure(exc, sent=True) from None
@@ -2056,8 +2063,8 @@ def _check_seconds(name: str, value: Any, *, zero_ok: bool = False, none_ok: boo
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s takes a number of seconds%s, got %s" % (name, " or None" if none_ok else "", type(value).__name__))
-    if not (0 <= value if zero_ok else 0 < value) or value == float("inf"):
-        raise ValueError("%s takes a number of seconds %s, got %r" % (name, ">= 0" if zero_ok else "> 0", value))
+    if not (0 <= value if zero_ok else 0 < value) or value >= _MAX_SECONDS:
+        raise ValueError("%s takes a number of seconds %s and below 1e9, got %r" % (name, ">= 0" if zero_ok else "> 0", value))
 
 
 def _check_url(name: str, url: Any) -> str:
@@ -2744,6 +2751,7 @@ class AsyncStream:
     def __init__(self, client: AsyncGumloop, stream: _EventSource) -> None:
         self._client = client
         self._stream = stream
+        self._request_id = stream._request_id
         client._streams.add(self)
 
     def __aiter__(self) -> "AsyncStream":
@@ -3067,6 +3075,9 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             err.write("error: %s\n" % exc)
         return 1
+    except ValueError as exc:  # a bad URL or argument, refused before anything was sent
+        err.write("error: %s\n" % exc)
+        return 2
     except KeyboardInterrupt:
         err.write("\n")
         return 130

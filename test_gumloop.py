@@ -5264,3 +5264,163 @@ def test_faults_chat_stream_end_is_clean_only_where_the_framing_proves_it(server
         got = contents(client.chat.completions.create(model="m", messages=[], stream=True))
     assert got == ["a"]
     assert client.request("GET", "next") == {"next": True}
+
+
+###############################################################################
+# Found in review #############################################################
+
+
+def test_huge_keep_alive_timeout_is_not_a_raw_error(server):
+    # A hostile server's Keep-Alive hint with many digits: int() refuses past 4300 digits
+    # (3.11+), and a value past 1e308 overflows the float arithmetic.
+    for digits in ("1" + "0" * 400, "9" * 5000):
+        server.then(ok({"n": 1}, headers={"Keep-Alive": "timeout=" + digits}))
+        c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+        try:
+            assert c.request("GET", "x") == {"n": 1}
+        finally:
+            c.close()
+
+
+def test_huge_keep_alive_timeout_on_a_stream_is_not_a_raw_error(server, client):
+    server.then(lambda req, r: (r.start_chunked(headers={"Keep-Alive": "timeout=" + "1" + "0" * 400}),
+                                r.chunk(sse_bytes(chunk("hi"))), r.chunk(b"data: [DONE]\n\n"), r.end_chunked()))
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    assert [c.choices[0].delta.content for c in stream] == ["hi"]
+
+
+def test_content_length_past_int_digit_limit_is_not_read_until_close(server):
+    # 5000 digits: http.client's int() refuses it (the 4300-digit limit) and falls back to
+    # "until close"; the body ends at close, far short of what the head claims.
+    server.then(raw_response(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1"
+                             + b"0" * 4999 + b"\r\n\r\n{}"))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0)
+    try:
+        with pytest.raises(gumloop.APIConnectionError):
+            c.request("GET", "x")
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("where", ["timeout", "stream_timeout", "per-call"])
+def test_large_timeout_accepted_by_the_check_is_not_a_raw_error(server, where):
+    # _check_seconds accepts any finite number > 0; socket.settimeout refuses past ~1e9 s.
+    big = 1e10
+    server.default = lambda req, r: r.sse([chunk("hi")]) if "chat" in req.path else r.json({"n": 1})
+    kwargs = {where: big} if where != "per-call" else {}
+    try:
+        c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0, **kwargs)
+    except ValueError:
+        return  # refused before anything is sent: fine
+    try:
+        if where == "stream_timeout":
+            list(c.chat.completions.create(model="m", messages=[], stream=True))
+        else:
+            c.request("GET", "x", timeout=big if where == "per-call" else None)
+    except (ValueError, gumloop.GumloopError):
+        pass  # a refusal naming the parameter, or a GumloopError: not a raw OverflowError
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_204_or_304_with_transfer_encoding_has_no_body(server, status):
+    # RFC 9112 section 6.3: such a response ends at the blank line after its head, whatever
+    # its headers say; the server keeps the connection open and waits for the next request.
+    server.then(raw_response(b"HTTP/1.1 %d X\r\nTransfer-Encoding: chunked\r\n\r\n" % status, close=False), ok({"n": 2}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=2)
+    try:
+        if status == 204:
+            assert c.request("GET", "x") is None
+        else:
+            with pytest.raises(gumloop.APIStatusError):
+                c.request("GET", "x")
+    finally:
+        c.close()
+
+
+def test_async_stream_carries_request_id_like_a_sync_stream(server):
+    # README: "Every result object from the API (ChatResult, the MCP responses, a stream and
+    # its collect()) carries the answer's x-request-id as ._request_id".
+    import asyncio
+
+    server.then(lambda req, r: (r.start_chunked(headers={"x-request-id": "req-7"}), r.chunk(sse_bytes(chunk("hi"))),
+                                r.chunk(b"data: [DONE]\n\n"), r.end_chunked()))
+
+    async def main() -> Any:
+        async with gumloop.AsyncGumloop(CANARY, base_url=server.base, stream_base_url=server.base) as c:
+            stream = await c.chat.completions.create(model="m", messages=[], stream=True)
+            async with stream:
+                return getattr(stream, "_request_id", "missing")
+
+    assert run_async(main()) == "req-7"
+
+
+@pytest.mark.parametrize("argv", [["chat", "--base-url", "api.gumloop.com", "hi"],
+                                  ["mcp", "--stream-base-url", "http://h:99999", "s", "t"]])
+def test_cli_bad_base_url_is_one_line_not_a_traceback(monkeypatch, capsys, argv):
+    # The URL check at construction (new) raises ValueError, which the CLI does not catch:
+    # a traceback where a usage error (exit 2) or one line on stderr (exit 1) is promised.
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    try:
+        code = gumloop.main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_non_event_stream_answer_is_refused_without_waiting_for_more_body(server, client):
+    # A 2xx answer to a stream that is not text/event-stream (a proxy that relabels SSE as
+    # text/plain, a long pause between events): the GumloopError comes with what has
+    # arrived, not after more of the body (up to stream_timeout per read).
+    gate = threading.Event()
+    waited_out: List[bool] = []
+
+    def handler(req: Recorded, r: Reply) -> None:
+        r.start_chunked(content_type="text/plain")
+        r.chunk(sse_bytes(chunk("hi")))
+        waited_out.append(not gate.wait(WAIT))  # True: the client kept waiting for more
+        r.end_chunked()
+
+    server.then(handler)
+    try:
+        with pytest.raises(gumloop.GumloopError, match="text/plain"):
+            client.chat.completions.create(model="m", messages=[], stream=True)
+    finally:
+        gate.set()
+    deadline = time.monotonic() + WAIT
+    while not waited_out and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert waited_out == [False]
+
+
+@pytest.mark.parametrize("answer", [b"", b"SSH-2.0-OpenSSH_9.6\r\n"], ids=["closes", "not-http"])
+def test_a_proxy_that_drops_the_connect_is_named_not_the_api(answer):
+    # The proxy accepts TCP, then closes (or speaks another protocol) instead of answering
+    # CONNECT: the error names the API host, as if the API had failed.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    api_port = _unused_port()
+
+    def serve():
+        for _ in range(1):
+            s, _ = listener.accept()
+            s.recv(65536)
+            s.sendall(answer)
+            s.close()
+
+    proxy_port = listener.getsockname()[1]
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    c = gumloop.Gumloop(CANARY, base_url="https://127.0.0.1:%d/api/v1" % api_port,
+                        proxy="http://127.0.0.1:%d" % proxy_port, max_retries=0)
+    try:
+        with pytest.raises(gumloop.APIConnectionError) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+        t.join(WAIT)
+        listener.close()
+    assert "proxy 127.0.0.1:%d" % proxy_port in str(info.value), str(info.value)
