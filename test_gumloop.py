@@ -1243,14 +1243,21 @@ def test_generic_stream_team_scoping_follows_host(server):
 
 
 def test_reuse_then_idle_close_is_detected_before_reuse(server):
+    closed = threading.Event()
+
     def answer_then_close(req, r):
         r.json({"n": 3}, headers={"Connection": "keep-alive"})
-        r.close()  # the server drops the idle keep-alive connection right after
+        r.h.connection.shutdown(socket.SHUT_WR)  # the server drops the idle keep-alive connection right after
+        r.close()
+        closed.set()
 
     server.then(ok({"n": 1}), ok({"n": 2}), answer_then_close, ok({"n": 4}))
     c = gumloop.Gumloop("t", base_url=server.base, max_retries=0)
     assert [c.request("POST", "x", json={"i": i})["n"] for i in range(3)] == [1, 2, 3]
     assert [r.conn for r in server.requests] == [1, 1, 1]  # reuse proven
+    # Once the close has been sent, the idle check sees it: the POST goes on a new connection.
+    # (Sent in the same instant as the close, it would fail as "may have been processed".)
+    assert closed.wait(WAIT)
     assert c.request("POST", "x", json={"i": 3}) == {"n": 4}
     assert [r.json["i"] for r in server.requests] == [0, 1, 2, 3]  # processed once
     assert server.requests[-1].conn == 2
