@@ -29,11 +29,12 @@ streams, client, async client, legacy flows client, command line.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import re
 import sys
-from _thread import allocate_lock as _new_lock, get_ident as _thread_id  # as in threading, which costs ~1 ms
+from _thread import _local as _ThreadLocal, allocate_lock as _new_lock  # threading's own, which costs ~1 ms to import
 import time
 from collections import deque
 from collections.abc import Mapping as _MappingABC, Sequence as _SequenceABC
@@ -64,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only: `typing` costs ~
 
     _M = TypeVar("_M", bound="_Model")
     _S = TypeVar("_S", bound="_EventSource")
+    _A = TypeVar("_A", bound="_AsyncEvents")
     _T = TypeVar("_T")
     _Convert = Callable[[Any], Any]
     _OriginKey = Tuple[str, str, int, Optional[str]]  # scheme, host, port, proxy URL
@@ -116,6 +118,7 @@ __all__ = [
     "Stream",
     "EventStream",
     "AsyncStream",
+    "AsyncEventStream",
     "ServerSentEvent",
     "SSEDecoder",
     "iter_sse",
@@ -151,23 +154,25 @@ for _submodule in ("types", "spec", "errors"):
 
 
 def _debug(message: str, *args: Any) -> None:
-    # A DEBUG record on logging.getLogger("gumloop") (per attempt, retry and redirect).
-    # Until the application imports logging, no handler exists that could receive one,
-    # so logging (~3 ms) is not imported for it. The NullHandler keeps a library from
-    # ever printing through logging.lastResort.
+    # A DEBUG record on logging.getLogger("gumloop") (per attempt, retry and redirect),
+    # scrubbed of tokens (a server may echo one in a request id). Until the application
+    # imports logging, no handler exists that could receive one, so logging (~3 ms) is not
+    # imported for it. The NullHandler keeps a library from ever printing through
+    # logging.lastResort.
     logging = sys.modules.get("logging")
     if logging is not None:
         logger = logging.getLogger("gumloop")
         if not logger.handlers:
             logger.addHandler(logging.NullHandler())
-        logger.debug(message, *args)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s", _scrub(message % args))
 
 ###############################################################################
 # Constants ###################################################################
 
 DEFAULT_BASE_URL = "https://api.gumloop.com/api/v1"
-DEFAULT_TIMEOUT = 90.0  # seconds, API base: connect and each socket read
-DEFAULT_STREAM_TIMEOUT = 3600.0  # seconds, chat and SSE: each read, and a stream's whole length
+DEFAULT_TIMEOUT = 90.0  # seconds, a call to the API base: its whole budget, retries included
+DEFAULT_STREAM_TIMEOUT = 3600.0  # seconds, chat and SSE: a call's whole budget, the stream's length included
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_CHAT_MODEL = "claude-sonnet-4-5"  # the CLI's default model
 
@@ -187,6 +192,7 @@ _READ_SIZE = 64 << 10
 # server's `Keep-Alive: timeout=N` lowers it (`_idle_limit`).
 _POOL_MAX_IDLE_AGE = 4.0
 _POOL_MAX_IDLE_PER_ORIGIN = 64  # an AsyncGumloop may run ~100 calls at once: keep most of them
+_MAX_INTERIM = 100  # interim (1xx) answers before the final one, about as many as http.client allows
 _DONE_GRACE = 0.25  # seconds to wait for the end of the body after [DONE]
 _MAX_SECONDS = 1e9  # a longer timeout overflows a socket's (and is no limit anyway)
 _FLOW_MAX_POLL_FAILURES = 5
@@ -216,7 +222,10 @@ _monotonic: Callable[[], float] = time.monotonic
 
 
 class GumloopError(Exception):
-    """Base class of every error raised by this module."""
+    """Base class of every error raised by this module; its message never holds a token."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(_scrub(str(message)))
 
 
 class AuthenticationError(GumloopError):
@@ -237,7 +246,7 @@ class APIStatusError(GumloopError):
         headers: Optional[Mapping[str, str]] = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message: str = self.args[0]
         self.status_code = status_code
         self.body = body
         # The response's http.client.HTTPMessage: case-insensitive, as headers are.
@@ -307,7 +316,7 @@ class StreamError(GumloopError):
         partial: Optional["ChatResult"] = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message: str = self.args[0]
         self.code = code
         self.chunk = chunk
         self.partial = partial
@@ -353,44 +362,70 @@ def _flat_details(body: Any) -> Dict[str, Any]:
     return {k: v for k, v in body.items() if k not in _FLAT_RESERVED_KEYS}
 
 
-_MIN_REDACT = 6  # shorter "secrets" (test placeholders) would shred every message
+# Every token a client of this process has sent. One place scrubs them (and any 8 of
+# their characters in a row) from every message: the constructor of GumloopError, the
+# DEBUG records and the command line's output all go through `_scrub`. Held for the
+# process's life, as the tokens are anyway; a process rarely uses more than a few.
+_SECRETS: "set[str]" = set()
+_MIN_SECRET = 6  # shorter "secrets" (test placeholders) would shred every message
+_SECRET_RUN = 8  # no run this long of a token's characters is ever shown
 
 
-def _redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if len(secret) >= _MIN_REDACT and secret in text:
-            text = text.replace(secret, _REDACTED)
+def _remember_secret(token: str) -> None:
+    if len(token) >= _MIN_SECRET:
+        _SECRETS.add(token)
+
+
+def _scrub(text: str) -> str:
+    # The text with each token, and each run of 8 or more of a token's characters (a
+    # server echoing part of it, an excerpt that cut it), replaced.
+    for secret in tuple(_SECRETS):
+        text = text.replace(secret, _REDACTED)
+        runs = {secret[i : i + _SECRET_RUN] for i in range(len(secret) - _SECRET_RUN + 1)}
+        found = [run for run in runs if run in text]
+        if found:
+            text = re.sub("(?:%s)+" % "|".join(map(re.escape, found)), _REDACTED, text)
     return text
 
 
-def _redact_json(value: Any, secrets: Sequence[str]) -> Any:
-    if not secrets:
-        return value
+def _scrub_json(value: Any) -> Any:
     if isinstance(value, str):
-        return _redact(value, secrets)
+        return _scrub(value)
     if isinstance(value, dict):
-        return {k: _redact_json(v, secrets) for k, v in value.items()}
+        return {k: _scrub_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_json(v, secrets) for v in value]
+        return [_scrub_json(v) for v in value]
     return value
 
 
+def _loads(text: Union[str, bytes], what: str) -> Any:
+    # The one JSON decoder: text that is not JSON, or nested deeper than json can go, is a
+    # GumloopError naming what it was.
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+    raise GumloopError("%s is not valid JSON: %s" % (what, reason))
+
+
 def _excerpt(raw: bytes) -> str:
+    # A short, readable excerpt of a body (an HTML page loses its tags), scrubbed before it
+    # is cut, so that no cut can leave part of a token behind.
     text = raw[: _MAX_EXCERPT * 20].decode("utf-8", "replace")
     text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.S | re.I)
-    text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+    text = _scrub(" ".join(re.sub(r"<[^>]*>", " ", text).split()))
     return text[:_MAX_EXCERPT] + ("..." if len(text) > _MAX_EXCERPT else "")
 
 
-def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: Sequence[str]) -> APIStatusError:
+def _status_error(status: int, headers: Mapping[str, str], raw: bytes) -> APIStatusError:
     # Map an error answer to its class; the message follows SPEC's order of preference.
     fallback = "Gumloop API returned HTTP %d" % status
     try:
-        body: Any = json.loads(raw) if raw.strip() else None
-    except (ValueError, RecursionError):  # an HTML page from a proxy, say: shown as a short excerpt
+        body: Any = _loads(raw, "error body") if raw.strip() else None
+    except GumloopError:  # an HTML page from a proxy, say: shown as a short excerpt
         body = raw.decode("utf-8", "replace")
         fallback += ": " + _excerpt(raw)
-    body = _redact_json(body, secrets)
+    body = _scrub_json(body)
     message = fallback
     if isinstance(body, dict):
         error = body.get("error")
@@ -402,7 +437,6 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
             message = flat[0]
         elif isinstance(error, str) and error:
             message = "%s: %s" % (fallback, error)
-    message = _redact(message, secrets)
     cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
     return cls(message, status_code=status, body=body, headers=headers)
 
@@ -578,10 +612,7 @@ def _copy_json(value: Any, drop_none: bool = False) -> Any:
 def _parse_json_text(text: Any, what: str) -> Any:
     if not isinstance(text, str):
         raise GumloopError("%s is not JSON text (got %s)" % (what, type(text).__name__))
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise GumloopError("%s is not valid JSON: %s" % (what, exc)) from None
+    return _loads(text, what)
 
 
 # -- chat ----------------------------------------------------------------------
@@ -794,8 +825,8 @@ def _decode_content_item(item: Any) -> Any:
     if not isinstance(item, str):
         return item
     try:
-        return json.loads(item)
-    except ValueError:
+        return _loads(item, "tool content")
+    except GumloopError:  # plain text (or JSON too deep to decode) passes through
         return item
 
 
@@ -1002,8 +1033,8 @@ class McpPromptResponse(_Model):
     messages: List[McpPromptMessage] = _field(_list_of(McpPromptMessage, empty=[]), many=True)
 
 
-def _result_object(cls: Type[_M], answer: "_Answer", req: "_Request", what: str) -> _M:
-    body = _decode_body(answer.body, req.secrets)
+def _result_object(cls: Type[_M], answer: "_Answer", what: str) -> _M:
+    body = _decode_body(answer.body)
     if not isinstance(body, dict):
         got = "an empty body" if body is None else "JSON %s" % type(body).__name__
         raise GumloopError("%s: expected a JSON object from the API, got %s" % (what, got))
@@ -1188,12 +1219,18 @@ def iter_sse(byte_chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
 # stale pooled connection). The urllib.request opener is not used: it turns a redirected
 # POST into a GET, forwards credentials to other origins and never keeps a connection.
 #
-# A connection has one owner at a time. `_exchange` takes it from the pool (or opens
-# it) and either reads the whole answer and hands the connection to `release()`, or,
-# for a 2xx stream, hands it to the stream, which calls `release()` once when the body
-# ends. `release()` is the only way back into the pool, and the pool checks the socket
-# again when it hands it out. Another thread may only `interrupt()` a call (AsyncGumloop's
-# cancellation): that shuts the socket down, and its owner still closes it.
+# Time: a call's `timeout` is its whole budget (`_Request.deadline`). The connection
+# carries the deadline of the call or stream using it, and every connect, write and
+# recv on it is bounded by what is left (`_seconds_left`, `_BoundedReads`), so a peer
+# that trickles bytes cannot stretch a call; a retry whose wait would end past the
+# deadline is not taken.
+#
+# Ownership: a connection has one owner at a time. `_exchange` takes it from the pool
+# (or opens it) and either reads the whole answer and hands the connection to
+# `release()`, or, for a 2xx stream, hands it to the stream, which calls `release()`
+# once when the body ends. `release()` is the only way back into the pool, and the pool
+# checks the socket again when it hands it out. Another thread may only cancel one call
+# through that call's `_Scope`, or close the whole client.
 
 # A credential that never shows itself in repr(), str() or logs.
 @dataclasses.dataclass(eq=False)
@@ -1211,8 +1248,24 @@ class _Request:
     url: str
     headers: Dict[str, str]
     body: Optional[bytes]
-    timeout: Optional[float]
-    secrets: Sequence[str]
+    timeout: Optional[float]  # the whole call's budget in seconds; None: no limit
+    started: float = 0.0  # when send() began: redirects and retries share one budget
+
+    @property
+    def deadline(self) -> Optional[float]:
+        return None if self.timeout is None else self.started + self.timeout
+
+
+def _seconds_left(deadline: Optional[float]) -> Optional[float]:
+    # What is left of a budget, for the next socket operation; once spent, a timeout.
+    if deadline is None:
+        return None
+    left = deadline - _monotonic()
+    if left <= 0:
+        import socket
+
+        raise socket.timeout("the time budget is spent")
+    return left
 
 
 # An open http.client connection (TCP, TLS, proxy tunnel) and its bookkeeping.
@@ -1225,17 +1278,24 @@ class _Conn:
         proxy_headers: Optional[Dict[str, str]],
     ) -> None:
         self.http = http_conn
-        self.sock: Any = http_conn.sock  # kept: http.client forgets it once a response says "close"
+        self.sock: Any = None  # kept once connected: http.client forgets it when a response says "close"
         self.key = key
         self.proxy_name = proxy_name  # "host:port" of the proxy, for messages
         self.proxy_headers = proxy_headers  # plain HTTP through a proxy: absolute-form targets, these headers
+        self.deadline: Optional[float] = None  # of the call or stream using it
         self.last_used = _monotonic()
         self.max_idle = _POOL_MAX_IDLE_AGE  # lowered by the server's Keep-Alive header
         self.pid = os.getpid()
+        http_conn.response_class = self._response  # type: ignore[assignment]
+
+    def _response(self, sock: Any, *args: Any, **kwargs: Any) -> "http.client.HTTPResponse":
+        # http.client makes every response (the tunnel's too) with this: reads bounded by our deadline.
+        return _http_response_class()(sock, self, *args, **kwargs)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.http.close()
-        self.sock.close()
+        if self.sock is not None:
+            self.sock.close()
 
     def abort(self) -> None:
         # End the connection under any thread blocked reading it; safe from another thread.
@@ -1243,14 +1303,36 @@ class _Conn:
 
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
+        except (OSError, AttributeError):  # closed already, or not yet connected
             pass
+
+
+class _BoundedReads(io.RawIOBase):
+    # The raw file under every response: before each recv the socket's timeout is set to
+    # what is left of the connection's deadline (one read1() of a chunked body may make
+    # several recv calls, for the chunk-size line).
+    def __init__(self, sock: Any, conn: _Conn, raw: Any) -> None:
+        super().__init__()
+        self.sock = sock
+        self.conn = conn
+        self.raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> Optional[int]:
+        self.sock.settimeout(_seconds_left(self.conn.deadline))
+        return self.raw.readinto(buffer)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 # A response whose headers are in. `body` is read unless this is a 2xx stream, which
 # then owns `conn` and `response` until it releases them.
 class _Answer:
-    def __init__(self, conn: _Conn, response: "http.client.HTTPResponse") -> None:
+    def __init__(self, conn: _Conn, response: "http.client.HTTPResponse", *, early: bool = False) -> None:
         self.conn = conn
         self.response = response
         self.status: int = response.status
@@ -1259,8 +1341,9 @@ class _Answer:
         self.remaining: Optional[int] = None if response.chunked else response.length
         self.until_close = self.remaining is None and not response.chunked  # no framing proves the end
         # Both framings at once: which one the server meant is unknown, so the connection
-        # serves no other request (the body is read as chunked, as RFC 9112 says).
-        self.reusable = not (response.chunked and response.getheader("content-length") is not None)
+        # serves no other request (the body is read as chunked, as RFC 9112 says). An
+        # answer read after a failed write leaves http.client's connection unusable.
+        self.reusable = not early and not (response.chunked and response.getheader("content-length") is not None)
         self.body = b""
 
 
@@ -1272,7 +1355,11 @@ class _Failure(Exception):
         self.cause = cause
         self.sent = sent
         self.stale = stale  # a reused connection closed before any response byte
-        self.proxy = proxy  # "host:port" of the proxy that could not be reached
+        self.proxy = proxy  # "host:port" of the proxy the failure happened at
+
+
+class _ClientClosed(GumloopError, RuntimeError):
+    """The client was closed: close() and aclose() are final."""
 
 
 def _connection_error(cause: BaseException, req: _Request, proxy: Optional[str] = None, note: str = "") -> APIConnectionError:
@@ -1283,7 +1370,8 @@ def _connection_error(cause: BaseException, req: _Request, proxy: Optional[str] 
 
     target = "proxy " + proxy if proxy else urlsplit(req.url).netloc.rpartition("@")[2]
     if isinstance(cause, socket.timeout):
-        return APITimeoutError("Request to %s timed out after %s s%s" % (target, req.timeout, note))
+        took = _monotonic() - req.started
+        return APITimeoutError("Request to %s timed out after %.1f s (timeout=%s)%s" % (target, took, req.timeout, note))
     if isinstance(cause, ssl.SSLCertVerificationError):
         return APIConnectionError(
             "TLS certificate verification failed for %s: %s. Point SSL_CERT_FILE at your CA bundle "
@@ -1292,7 +1380,7 @@ def _connection_error(cause: BaseException, req: _Request, proxy: Optional[str] 
     detail = str(cause) or type(cause).__name__
     if isinstance(cause, http.client.HTTPException):  # RemoteDisconnected, IncompleteRead, LineTooLong...
         detail = "%s: %s" % (type(cause).__name__, detail)
-    return APIConnectionError(_redact("Connection error with %s: %s%s" % (target, detail, note), req.secrets))
+    return APIConnectionError("Connection error with %s: %s%s" % (target, detail, note))
 
 
 # Idle keep-alive connections per origin; shared by threads, forgotten after fork.
@@ -1301,6 +1389,7 @@ class _Pool:
         self._lock = _new_lock()
         self._idle: Dict[_OriginKey, List[_Conn]] = {}
         self._pid = os.getpid()
+        self.closed = False  # final: nothing is pooled after close()
 
     def take(self, key: _OriginKey) -> Optional[_Conn]:
         with self._lock:
@@ -1320,18 +1409,62 @@ class _Pool:
     def give(self, conn: _Conn) -> None:
         conn.last_used = _monotonic()
         with self._lock:
-            if conn.pid == self._pid == os.getpid():
+            if conn.pid == self._pid == os.getpid() and not self.closed:
                 idle = self._idle.setdefault(conn.key, [])
                 if len(idle) < _POOL_MAX_IDLE_PER_ORIGIN:
                     idle.append(conn)
                     return
         conn.close()
 
-    def close(self) -> None:
+    def drop_idle(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, {}
         for conn in [conn for conns in idle.values() for conn in conns]:
             conn.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.drop_idle()
+
+
+# One call's claim on the connection it is using, for a cancel from another thread
+# (AsyncGumloop cancels the call a task awaits in a worker thread). The cancel shuts the
+# connection down under the same lock that the call takes to let it go, so it can never
+# reach a connection that already serves another call.
+class _Scope:
+    def __init__(self) -> None:
+        self.lock = _new_lock()
+        self.conn: Optional[_Conn] = None
+        self.cancelled = False
+
+    def hold(self, conn: Optional[_Conn]) -> None:
+        with self.lock:
+            if self.cancelled:
+                if conn is not None:
+                    conn.close()
+                raise APIConnectionError("the call was cancelled")
+            self.conn = conn
+
+    def drop(self, conn: _Conn) -> bool:
+        # `conn` no longer serves this call; True when the call was cancelled (it may be shut down).
+        with self.lock:
+            if self.conn is conn:
+                self.conn = None
+            return self.cancelled
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.cancelled = True
+            if self.conn is not None:
+                self.conn.abort()
+
+
+# The _Scope of the call each thread runs (set by AsyncGumloop's workers; plain calls have none).
+_calls = _ThreadLocal()
+
+
+def _scope() -> Optional[_Scope]:
+    return getattr(_calls, "scope", None)
 
 
 def _readable(sock: Any) -> bool:
@@ -1373,19 +1506,40 @@ def _proxy_for(url_parts: Any, proxy: Optional[str]) -> Optional[str]:
     return None if not found or bypass(url_parts.netloc.rpartition("@")[2], proxies) else found
 
 
+def _check_proxies(proxy: Optional[str]) -> None:
+    # At construction: `proxy=`, or each proxy variable that is set, must have a host and a
+    # valid port; the message names where the URL came from, never its credentials.
+    sources = [("proxy", proxy)] if proxy is not None else [(name, os.environ.get(name)) for name in _PROXY_VARIABLES]
+    for source, url in sources:
+        if not url:
+            continue
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        try:
+            valid = bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a port that is not a number, or past 65535
+            valid = False
+        if not valid:
+            raise ValueError("%s is not a proxy URL with a host and a valid port: %s" % (source, parts.netloc.rpartition("@")[2]))
+
+
 class _HeadReader:
     # The file a response head is read through: http.client reads the status line and the
     # headers with readline() alone, and takes the end of the connection inside them for
     # the end of the head (then reads the body "until close": a cut answer would pass as a
     # whole one). A line without its LF is refused here; a connection closed before the
-    # first byte still reaches http.client as RemoteDisconnected.
+    # first byte still reaches http.client as RemoteDisconnected. An answer that does not
+    # begin "HTTP/" (an HTTP/2-only server's frames) is no HTTP/1.1 at all.
     def __init__(self, fp: Any) -> None:
         self.fp = fp
         self.lines = 0
 
     def readline(self, limit: int = -1) -> bytes:
+        import http.client
+
         line: bytes = self.fp.readline(limit)
         self.lines += 1
+        if self.lines == 1 and line[:5] and not b"HTTP/".startswith(line[:5]):
+            raise http.client.UnknownProtocol("the answer does not begin with HTTP/")
         if not line.endswith(b"\n") and (line or self.lines > 1) and len(line) != limit:
             raise ConnectionError("connection closed inside the response head")
         return line
@@ -1408,16 +1562,26 @@ def _http_response_class() -> Any:
     from email.errors import FirstHeaderLineIsContinuationDefect, MissingHeaderBodySeparatorDefect
 
     class _Response(http.client.HTTPResponse):
-        def begin(self) -> None:
+        def __init__(self, sock: Any, conn: _Conn, *args: Any, **kwargs: Any) -> None:
+            super().__init__(sock, *args, **kwargs)
+            self.fp = io.BufferedReader(_BoundedReads(sock, conn, self.fp.detach()))
+
+        def begin(self, *args: Any, **kwargs: Any) -> None:  # 3.15 passes _max_headers
             fp, self.fp = self.fp, _HeadReader(self.fp)  # type: ignore[assignment]
             try:
-                super().begin()
-                while 100 < self.status < 200:  # interim answers (102, 103): http.client skips only 100
+                super().begin(*args, **kwargs)
+                for _ in range(_MAX_INTERIM):  # interim answers (102, 103): http.client skips only 100
+                    if not 101 < self.status < 200:
+                        break
                     self.headers = None  # type: ignore[assignment]  # begin() reads a head while none is set
-                    super().begin()
+                    super().begin(*args, **kwargs)
             finally:
                 if self.fp is not None:  # else http.client closed the response
                     self.fp = fp
+            if 101 <= self.status < 200:
+                raise http.client.UnknownProtocol(
+                    "101 Switching Protocols" if self.status == 101 else "more than %d interim answers" % _MAX_INTERIM
+                )
             # A head line that is not a header: the parser took it and all after it for the body.
             if any(isinstance(d, (MissingHeaderBodySeparatorDefect, FirstHeaderLineIsContinuationDefect)) for d in self.msg.defects):
                 raise http.client.HTTPException("malformed response headers")
@@ -1428,6 +1592,9 @@ def _http_response_class() -> Any:
                 self.chunked, self.chunk_left, self.length = True, None, None
             if self.status in (204, 304):  # no body, whatever the head says (RFC 9112 section 6.3)
                 self.chunked = False
+                # A transfer coding there leaves the bytes that follow in doubt: this
+                # connection serves no other request.
+                self.will_close = self.will_close or coding is not None
             # http.client reads a Content-Length it cannot parse (negative, not a number, two
             # different values, more digits than int() takes) as "until the connection
             # closes"; RFC 9112 section 6.3 says such a response is unrecoverable: refused.
@@ -1463,16 +1630,6 @@ def _request_target(parts: Any) -> str:
     return target
 
 
-def _check_headers(headers: Mapping[str, str]) -> None:
-    # Refused before anything is sent: a line break would inject a header (http.client lets
-    # a folded one through), and the rest would fail halfway through writing the request.
-    for name, value in headers.items():
-        line = "%s: %s" % (name, value)
-        if not _HEADER_NAME.fullmatch(str(name)) or any(c in line for c in "\r\n\0"):
-            raise ValueError("header %r: a token name and a value without line breaks" % (name,))
-        line.encode("latin-1")  # else a UnicodeEncodeError (a ValueError) names the character
-
-
 # Sends requests on pooled connections: redirects, retries, stale replay, proxies, TLS.
 class _Transport:
     def __init__(
@@ -1482,6 +1639,8 @@ class _Transport:
         ssl_context: Optional["ssl.SSLContext"] = None,
         proxy: Optional[str] = None,
     ) -> None:
+        import weakref
+
         self.max_retries = max_retries
         self.proxy = proxy
         self._ssl_context = ssl_context
@@ -1490,68 +1649,70 @@ class _Transport:
         # (scheme, netloc) -> pool key, proxy included: the environment is read once per
         # client and host (as httpx does), not on every request.
         self._routes: Dict[Tuple[str, str], _OriginKey] = {}
-        # The connection each thread's call is using, and the threads whose call was
-        # interrupted (AsyncGumloop cancels a call running in its worker thread).
-        self._in_use: Dict[int, _Conn] = {}
-        self._interrupted: set = set()  # type: ignore[type-arg]
+        # Routes whose peer closed a reused connection before answering (a proxy such as
+        # tinyproxy closes after every answer without saying so): requests that cannot be
+        # replayed go on fresh connections there.
+        self._fresh_only: "set[_OriginKey]" = set()
+        # What close() must end: connections serving a call, and open streams.
+        self._busy: "set[_Conn]" = set()
+        self._streams: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
     def close(self) -> None:
+        # Final: later calls raise; a call in flight has its connection shut down, and an
+        # open stream is closed, so that no connection goes back to a pool.
         self._pool.close()
-
-    def interrupt(self, thread: int) -> None:
-        # Stop the call running in `thread`: it makes no further attempt, and the socket it
-        # is reading is shut down so that the read ends (its own thread still closes it).
         with self._lock:
-            self._interrupted.add(thread)
-            conn = self._in_use.get(thread)
-        if conn is not None:
+            busy, streams = list(self._busy), list(self._streams)
+        for conn in busy:
             conn.abort()
+        for stream in streams:
+            stream.close()
 
-    def forget(self, thread: int) -> None:
-        # The thread's call is over: a later one on that thread is not interrupted.
-        with self._lock:
-            self._interrupted.discard(thread)
+    def drop_idle(self) -> None:
+        self._pool.drop_idle()
 
-    def _use(self, conn: Optional[_Conn]) -> None:
-        # Before each attempt (conn None) and with its connection: stop if interrupted.
+    def check_open(self) -> None:
+        if self._pool.closed:
+            raise _ClientClosed("the client is closed")
+
+    def adopt(self, stream: Any, conn: _Conn) -> None:
+        # A stream owns `conn` from now on, until it releases or closes it.
         with self._lock:
-            if _thread_id() in self._interrupted:
-                if conn is not None:
-                    conn.close()
-                raise APIConnectionError("the call was cancelled")
-            if conn is not None:
-                self._in_use[_thread_id()] = conn
+            self._busy.discard(conn)
+            self._streams.add(stream)
+        if self._pool.closed:
+            stream.close()
 
     # -- one request, all policies -------------------------------------------
 
     def send(self, req: _Request, *, stream: bool = False) -> _Answer:
         # The 2xx answer, after redirects and retries; anything else raises its APIStatusError.
-        _check_headers(req.headers)
+        req.started = _monotonic()
         original = req.url
-        try:
-            for _ in range(_MAX_REDIRECTS + 1):
-                answer = self._send_with_retries(req, stream)
-                location = answer.headers.get("location")
-                if answer.status not in _REDIRECT_STATUSES or not location:
-                    break
-                if answer.status not in (307, 308) and req.method not in ("GET", "HEAD"):
-                    break  # never silently turn a POST into a GET
-                req = self._redirected(req, original, location)
-        finally:
-            with self._lock:
-                self._in_use.pop(_thread_id(), None)
+        for _ in range(_MAX_REDIRECTS + 1):
+            answer = self._send_with_retries(req, stream)
+            location = answer.headers.get("location")
+            if answer.status not in _REDIRECT_STATUSES or not location:
+                break
+            if answer.status not in (307, 308) and req.method not in ("GET", "HEAD"):
+                break  # never silently turn a POST into a GET
+            req = self._redirected(req, original, location)
         if answer.status >= 300:  # also the sixth redirect
-            raise _status_error(answer.status, answer.headers, answer.body, req.secrets)
+            raise _status_error(answer.status, answer.headers, answer.body)
         return answer
 
     def _redirected(self, req: _Request, original: str, location: str) -> _Request:
-        url = urljoin(req.url, location)
+        try:
+            url = urljoin(req.url, location)
+            _port(urlsplit(url))
+        except ValueError:  # a bad port or IPv6 literal
+            raise APIConnectionError("the API redirected to an invalid URL: %r" % location[:200]) from None
         headers = req.headers
         if _origin(url) != _origin(original):
             # Credentials go only to the origin they were given for.
             headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-auth-key", "cookie")}
         _debug("redirect %s -> %s", req.method, _log_path(url))
-        return _Request(req.method, url, headers, req.body, req.timeout, req.secrets)
+        return dataclasses.replace(req, url=url, headers=headers)
 
     def _send_with_retries(self, req: _Request, stream: bool) -> _Answer:
         attempt = 0
@@ -1560,13 +1721,8 @@ class _Transport:
             try:
                 answer = self._exchange(req, stream)
             except _Failure as failure:
-                if attempt < self.max_retries and _may_retry_failure(req, failure):
-                    delay = _backoff(attempt)
-                    _debug(
-                        "retrying %s %s after %s (attempt %d, wait %.2fs)",
-                        req.method, _log_path(req.url), type(failure.cause).__name__, attempt + 1, delay,
-                    )
-                    _sleep(delay)
+                delay = _backoff(attempt) if _may_retry_failure(req, failure) else None
+                if self._wait_to_retry(req, attempt, delay, type(failure.cause).__name__):
                     attempt += 1
                     continue
                 note = "; the request was sent and may have been processed" if failure.sent and not _replayable(req) else ""
@@ -1575,28 +1731,38 @@ class _Transport:
                 "%s %s -> %d in %.0f ms (attempt %d, request id %s)", req.method, _log_path(req.url), answer.status,
                 (_monotonic() - started) * 1000, attempt + 1, answer.headers.get("x-request-id"),
             )
-            if attempt < self.max_retries and _may_retry_status(req, answer.status):
+            if _may_retry_status(req, answer.status):
                 wait = _retry_after(answer.headers.get("retry-after"), time.time())
-                if wait is None or wait <= _MAX_RETRY_AFTER:
-                    delay = _backoff(attempt) if wait is None else wait
-                    _debug(
-                        "retrying %s %s after HTTP %d (attempt %d, wait %.2fs)",
-                        req.method, _log_path(req.url), answer.status, attempt + 1, delay,
-                    )
-                    _sleep(delay)
+                delay = _backoff(attempt) if wait is None else wait if wait <= _MAX_RETRY_AFTER else None
+                if self._wait_to_retry(req, attempt, delay, "HTTP %d" % answer.status):
                     attempt += 1
                     continue
             return answer
 
+    def _wait_to_retry(self, req: _Request, attempt: int, delay: Optional[float], why: str) -> bool:
+        # Wait for the next attempt when one may be made: within max_retries, and only if
+        # the wait ends inside the call's budget -- else the last error is raised at once.
+        deadline = req.deadline
+        if delay is None or attempt >= self.max_retries or (deadline is not None and _monotonic() + delay >= deadline):
+            return False
+        if self._pool.closed:
+            return False  # close() ended this call
+        _debug("retrying %s %s after %s (attempt %d, wait %.2fs)", req.method, _log_path(req.url), why, attempt + 1, delay)
+        _sleep(delay)
+        return True
+
     # -- one exchange on one connection ---------------------------------------
 
     def _exchange(self, req: _Request, stream: bool) -> _Answer:
-        self._use(None)
+        self.check_open()
+        scope = _scope()
+        if scope is not None:
+            scope.hold(None)  # a cancelled call makes no further attempt
         parts = urlsplit(req.url)
         key = self._route(parts, req.url)
-        conn = self._pool.take(key)
+        conn = None if key in self._fresh_only and not _replayable(req) else self._pool.take(key)
         if conn is not None:
-            self._use(conn)
+            self._claim(conn, scope)
             try:
                 return self._roundtrip(conn, req, parts, stream, reused=True)
             except _Failure as failure:
@@ -1605,12 +1771,26 @@ class _Transport:
                 # as a retry -- but only where a second copy can do no harm (the rule of
                 # _may_retry_failure): once a POST was written whole, "closed while idle"
                 # and "acted on it, then closed" cannot be told apart.
-                if not (failure.stale and _may_retry_failure(req, failure)):
+                if not failure.stale:
+                    raise
+                if not _replayable(req):
+                    self._fresh_only.add(key)
+                if not _may_retry_failure(req, failure):
                     raise
                 _debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
-        conn = self._connect(key, req.timeout)
-        self._use(conn)
+        conn = self._connect(key, req)
+        self._claim(conn, scope)
         return self._roundtrip(conn, req, parts, stream, reused=False)
+
+    def _claim(self, conn: _Conn, scope: Optional[_Scope]) -> None:
+        # `conn` serves this call now: a cancel of the call, or close(), can reach it.
+        if scope is not None:
+            scope.hold(conn)
+        with self._lock:
+            self._busy.add(conn)
+        if self._pool.closed:
+            self.release(conn, None, reusable=False)
+            self.check_open()
 
     def _route(self, parts: Any, url: str) -> _OriginKey:
         key = self._routes.get((parts.scheme, parts.netloc))
@@ -1627,7 +1807,7 @@ class _Transport:
             self._routes[parts.scheme, parts.netloc] = key
         return key
 
-    def _connect(self, key: _OriginKey, timeout: Optional[float]) -> _Conn:
+    def _connect(self, key: _OriginKey, req: _Request) -> _Conn:
         import http.client
 
         scheme, host, port, proxy = key
@@ -1644,15 +1824,17 @@ class _Transport:
         tunnel = scheme == "https" and proxy is not None
         http_conn: http.client.HTTPConnection
         if scheme == "https" and not tunnel:
-            http_conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl())
+            http_conn = http.client.HTTPSConnection(host, port, context=self._ssl())
         else:
-            http_conn = http.client.HTTPConnection(*connect_to, timeout=timeout)
+            http_conn = http.client.HTTPConnection(*connect_to)
         if tunnel:
             # An IPv6 literal keeps its brackets: every http.client writes "CONNECT [::1]:443" then.
             http_conn.set_tunnel("[%s]" % host if ":" in host else host, port, headers=proxy_headers)
-        http_conn.response_class = _http_response_class()
+        conn = _Conn(http_conn, key, proxy_name, proxy_headers if proxy and not tunnel else None)
+        conn.deadline = req.deadline
         connected = False  # until then, a failure through a proxy is the proxy's
         try:
+            http_conn.timeout = _seconds_left(req.deadline)
             http_conn.connect()  # TCP; the proxy's CONNECT; TLS when direct
             connected = True
             if tunnel:
@@ -1668,7 +1850,8 @@ class _Transport:
                 status = str(exc).partition(":")[2].strip()
                 raise APIConnectionError("proxy %s refused the tunnel to %s:%d: %s" % (proxy_name, host, port, status)) from None
             raise _Failure(exc, sent=False, proxy=None if connected else proxy_name) from None
-        return _Conn(http_conn, key, proxy_name, proxy_headers if proxy and not tunnel else None)
+        conn.sock = http_conn.sock
+        return conn
 
     def _ssl(self) -> "ssl.SSLContext":
         with self._lock:
@@ -1681,6 +1864,22 @@ class _Transport:
             return self._ssl_context
 
     def _roundtrip(self, conn: _Conn, req: _Request, parts: Any, stream: bool, *, reused: bool) -> _Answer:
+        # Write the request, read the head, then take the answer in.
+        conn.deadline = req.deadline
+        early = False
+        try:
+            self._write(conn, req, parts, reused)
+        except _Failure as failure:
+            response = self._early_answer(conn, req, failure)
+            if response is None:
+                self.release(conn, None, reusable=False)
+                raise
+            early = True
+        else:
+            response = self._read_head(conn, req, reused)
+        return self._take_in(_Answer(conn, response, early=early), req, stream)
+
+    def _write(self, conn: _Conn, req: _Request, parts: Any, reused: bool) -> None:
         import http.client
         import socket
 
@@ -1691,24 +1890,55 @@ class _Transport:
             headers = dict(headers, **conn.proxy_headers)
         elif conn.proxy_name is not None:  # tunnelled: http.client before 3.13 writes "Host: [[::1]]"
             headers = dict(headers, Host=parts.netloc.rpartition("@")[2])
-        conn.sock.settimeout(req.timeout)
         try:
+            conn.sock.settimeout(_seconds_left(req.deadline))
             conn.http.request(req.method, target, body=req.body, headers=headers)
         except (OSError, http.client.HTTPException) as exc:
-            conn.close()
             # Not written whole: the server cannot have acted on it.
-            raise _Failure(exc, sent=False, stale=reused and not isinstance(exc, socket.timeout)) from None
+            stale = reused and not isinstance(exc, socket.timeout)
+            raise _Failure(exc, sent=False, stale=stale, proxy=_plain_proxy(conn)) from None
+
+    def _early_answer(self, conn: _Conn, req: _Request, failure: _Failure) -> "Optional[http.client.HTTPResponse]":
+        # Writing failed, but the server may have answered before it stopped reading (413
+        # for a large upload, 401): that answer is the call's. None when there is none.
+        import http.client
+        import socket
+
+        if isinstance(failure.cause, socket.timeout):
+            return None
+        response = conn.http.response_class(conn.sock, method=req.method)
         try:
-            response = conn.http.getresponse()
+            response.begin()
+        except (OSError, ValueError, http.client.HTTPException):
+            return None
+        return response
+
+    def _read_head(self, conn: _Conn, req: _Request, reused: bool) -> "http.client.HTTPResponse":
+        import http.client
+
+        try:
+            return conn.http.getresponse()
+        except http.client.UnknownProtocol as exc:  # not understood: nothing was acted on
+            self.release(conn, None, reusable=False)
+            raise APIConnectionError("%s does not speak HTTP/1.1 (%s)" % (_log_path(req.url).partition("/")[0], exc)) from None
         except (OSError, http.client.HTTPException) as exc:
-            conn.close()
+            self.release(conn, None, reusable=False)
             # RemoteDisconnected (a ConnectionResetError): not one byte of an answer came.
             stale = reused and isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError))
-            raise _Failure(exc, sent=True, stale=stale) from None
-        answer = _Answer(conn, response)
+            raise _Failure(exc, sent=True, stale=stale, proxy=_plain_proxy(conn)) from None
+
+    def _take_in(self, answer: _Answer, req: _Request, stream: bool) -> _Answer:
+        # Check the answer and read its body; a 2xx event stream is handed over unread.
+        import http.client
+
+        conn, response = answer.conn, answer.response
         if answer.status == 407 and conn.proxy_headers is not None:
             self.release(conn, response, reusable=False)
             raise APIConnectionError("proxy %s refused the request: 407 %s" % (conn.proxy_name, response.reason))
+        coding = (answer.headers.get("content-encoding") or "identity").strip()
+        if answer.status < 300 and coding.lower() != "identity":
+            self.release(conn, response, reusable=False)
+            raise GumloopError("the API answered in Content-Encoding %r, which this client does not decode" % coding[:50])
         content_type = answer.headers.get("content-type") or ""
         if stream and answer.status < 300 and content_type.partition(";")[0].strip().lower() == "text/event-stream":
             return answer  # the stream owns the connection now
@@ -1719,31 +1949,38 @@ class _Transport:
                 answer.body = _read_body(response, answer.remaining, None if answer.status < 300 else _MAX_ERROR_BODY)
         except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a negative chunk size
             self.release(conn, response, reusable=False)
-            raise _Failure(exc, sent=True) from None
+            raise _Failure(exc, sent=True, proxy=_plain_proxy(conn)) from None
         if stream and answer.status < 300:
             # A captive portal or a wrong base URL answers 2xx with a page: not a stream.
             self.release(conn, response, reusable=False)
             raise GumloopError(
-                "expected an event stream (text/event-stream), got %s: %s"
-                % (content_type or "no Content-Type", _redact(_excerpt(answer.body), req.secrets))
+                "expected an event stream (text/event-stream), got %s: %s" % (content_type or "no Content-Type", _excerpt(answer.body))
             )
         self.release(conn, response, reusable=answer.reusable and response.isclosed())
         return answer
 
-    def release(self, conn: _Conn, response: "http.client.HTTPResponse", *, reusable: bool) -> None:
+    def release(self, conn: _Conn, response: "Optional[http.client.HTTPResponse]", *, reusable: bool) -> None:
         # Where a connection goes after its response: back to the pool when the response
         # was read to its end and the server keeps the connection open; else closed.
         # Called once per connection and response. (The pool checks it again when it
         # hands it out: the server may have closed it, or sent bytes nobody asked for.)
-        response.close()
-        with self._lock:  # no longer this thread's: interrupt() must not reach its next owner
-            if self._in_use.get(_thread_id()) is conn:
-                del self._in_use[_thread_id()]
+        if response is not None:
+            response.close()
+        scope = _scope()
+        if scope is not None and scope.drop(conn):
+            reusable = False  # cancelled: it may have been shut down
+        with self._lock:
+            self._busy.discard(conn)
         if reusable and conn.http.sock is not None:
-            conn.max_idle = _idle_limit(response)
-            self._pool.give(conn)
+            conn.max_idle = _idle_limit(response)  # type: ignore[arg-type]  # reusable: a response was read
+            self._pool.give(conn)  # which closes it when the client is closed
         else:
             conn.close()
+
+
+def _plain_proxy(conn: _Conn) -> Optional[str]:
+    # The proxy a failure happened at, for plain HTTP through one (a tunnel reaches the API).
+    return conn.proxy_name if conn.proxy_headers is not None else None
 
 
 def _port(parts: Any) -> int:
@@ -1831,8 +2068,8 @@ class _EventSource:
         self._events: "deque[ServerSentEvent]" = deque()
         self._closed = False
         self._lock = _new_lock()
-        self._deadline = None if req.timeout is None else _monotonic() + req.timeout
         self._request_id = answer.headers.get("x-request-id")  # for support, as on results
+        transport.adopt(self, answer.conn)
 
     def _next_event(self) -> Optional[ServerSentEvent]:
         # The next event, or None once the body has ended (or the stream was closed).
@@ -1851,18 +2088,11 @@ class _EventSource:
         return self._events.popleft()
 
     def _read(self) -> bytes:
-        # What one read brought in; b"" at the clean end of the body.
-        if self._deadline is not None:
-            remaining = self._deadline - _monotonic()
-            if remaining <= 0:
-                import socket
-
-                self._fail(socket.timeout("stream_timeout reached"))
-            # Each read waits at most until the total deadline: keep-alive comments
-            # cannot stretch a stream past it.
-            self._answer.conn.sock.settimeout(remaining)
+        # What one read brought in; b"" at the clean end of the body, and once closed. Each
+        # recv is bounded by the call's deadline (the connection carries it): keep-alive
+        # comments or a trickling peer cannot stretch a stream past its budget.
+        left = self._answer.remaining
         try:
-            left = self._answer.remaining
             data = self._answer.response.read1(_READ_SIZE if left is None else min(_READ_SIZE, left))
         except Exception as exc:
             if self._closed:
@@ -1872,11 +2102,13 @@ class _EventSource:
             if not isinstance(exc, (OSError, ValueError, http.client.HTTPException)):
                 raise
             self._fail(exc)
+        if self._closed:
+            return b""  # whatever that read saw, a stream closed meanwhile ends quietly
         if left is not None:
             if not data and left:
                 self._fail(ConnectionError("connection closed %d bytes before the end of the response" % left))
             self._answer.remaining = left - len(data)
-        elif not data and self._answer.until_close and self._ends_with_done and not self._closed:
+        elif not data and self._answer.until_close and self._ends_with_done:
             # No framing proves this end: it cannot be told from a cut connection.
             self._fail(ConnectionError("connection closed before data: [DONE]"))
         return data
@@ -1890,8 +2122,9 @@ class _EventSource:
         if self._closed or self._answer.until_close:
             self.close()  # a body read until close is never reused
             return
+        conn = self._answer.conn
         grace = _monotonic() + _DONE_GRACE
-        self._deadline = grace if self._deadline is None else min(self._deadline, grace)
+        conn.deadline = grace if conn.deadline is None else min(conn.deadline, grace)
         try:
             rest = self._read()
         except APIConnectionError:
@@ -1959,8 +2192,8 @@ class Stream(_EventSource):
                 self._finish_after_done()
                 raise StopIteration
             try:
-                obj = json.loads(event.data)
-            except (ValueError, RecursionError):
+                obj = _loads(event.data, "event data")
+            except GumloopError:
                 obj = None
             if not isinstance(obj, dict):
                 _debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
@@ -1978,7 +2211,7 @@ class Stream(_EventSource):
         fields = error if isinstance(error, dict) else {}
         message = fields.get("message", error)
         text = message if isinstance(message, str) and message else "the stream reported an error"
-        return StreamError(_redact(text, self._req.secrets), code=fields.get("code"), chunk=chunk, partial=partial)
+        return StreamError(text, code=fields.get("code"), chunk=chunk, partial=partial)
 
     def collect(self) -> ChatResult:
         """Read the rest of the stream into one ChatResult (raises StreamError on an error chunk)."""
@@ -2159,15 +2392,40 @@ def _form_quote(text: str) -> str:
     return str(text).replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _decode_body(raw: Optional[bytes], secrets: Sequence[str]) -> Any:
+def _merge_headers(*layers: Mapping[str, Any]) -> Dict[str, str]:
+    # One header per name, compared case-insensitively, a later layer overriding an earlier
+    # one (the client's own, then default_headers, then the call's), checked before
+    # anything is sent. A message names the header, never its value (it may be a token).
+    merged: Dict[str, Tuple[Any, Any]] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            merged[str(name).lower()] = (name, value)
+    for name, value in merged.values():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ValueError("header name %r is not a token" % (name,))
+        if not isinstance(value, str):
+            raise TypeError("header %s takes a string value, got %s" % (name, type(value).__name__))
+        if any(c in value for c in "\r\n\0") or not _latin1(value):
+            raise ValueError("header %s: its value holds a line break, a NUL or a character outside Latin-1" % name)
+    return dict(merged.values())
+
+
+def _latin1(text: str) -> bool:
+    # Whether http.client can send the text, asked so that no exception holds it (a token).
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _decode_body(raw: Optional[bytes]) -> Any:
     if not raw or not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can go
-        raise GumloopError(
-            "Gumloop API returned a success response that is not JSON: %s" % _redact(_excerpt(raw), secrets)
-        ) from None
+        return _loads(raw, "answer")
+    except GumloopError:
+        raise GumloopError("Gumloop API returned a success response that is not JSON: %s" % _excerpt(raw)) from None
 
 
 def _server_path(server_id: Any, rest: str = "") -> str:
@@ -2211,6 +2469,7 @@ class Gumloop:
         self.timeout = timeout
         self.stream_timeout = stream_timeout
         self.default_headers = dict(default_headers or {})
+        _check_proxies(proxy)
         self._transport = _Transport(max_retries=max_retries, ssl_context=ssl_context, proxy=proxy)
         # The transport is made ready here, not at the first call: a Lambda function's
         # module-level client pays for the HTTP and TLS imports and the default context in
@@ -2242,25 +2501,24 @@ class Gumloop:
             self.base_url, self.stream_base_url, source, self.user_id, self.team_id,
         )
 
-    def _headers(self, accept: str, content_type: Optional[str], url: str) -> Tuple[Dict[str, str], Tuple[str, ...]]:
+    def _headers(self, accept: str, content_type: Optional[str], url: str, extra: Optional[Mapping[str, Any]]) -> Dict[str, str]:
         token = self.access_token
         if not token:
             raise AuthenticationError(
                 "No Gumloop credential: pass access_token= (or api_key=) or set GUMLOOP_ACCESS_TOKEN"
             )
-        headers = {"User-Agent": _USER_AGENT, "Accept": accept}
+        _remember_secret(token)
+        own = {"User-Agent": _USER_AGENT, "Accept": accept}
         if content_type:
-            headers["Content-Type"] = content_type
-        headers.update(self.default_headers)
-        if _origin(url) not in (_origin(self.base_url), _origin(self.stream_base_url)):
-            return headers, (token,)  # credentials go only to the API's own origins
-        headers["Authorization"] = "Bearer " + token
-        if self.user_id:
-            headers["x-auth-key"] = self.user_id
-        for name in ("traceparent", "tracestate"):  # W3C trace context, read per request
-            if _env(name.upper()):
-                headers[name] = os.environ[name.upper()]
-        return headers, (token,)
+            own["Content-Type"] = content_type
+        if _origin(url) in (_origin(self.base_url), _origin(self.stream_base_url)):  # credentials go only there
+            own["Authorization"] = "Bearer " + token
+            if self.user_id:
+                own["x-auth-key"] = self.user_id
+            for name in ("traceparent", "tracestate"):  # W3C trace context, read per request
+                if _env(name.upper()):
+                    own[name] = os.environ[name.upper()]
+        return _merge_headers(own, self.default_headers, extra or {})
 
     # -- the two generic calls ---------------------------------------------------
 
@@ -2279,8 +2537,11 @@ class Gumloop:
         timeout: Optional[float],
         accept: str,
     ) -> _Request:
+        self._transport.check_open()
         if not isinstance(method, str) or not isinstance(path, str):
             raise TypeError("method and path must be strings")
+        if not _HEADER_NAME.fullmatch(method):
+            raise ValueError("method must be an HTTP method name (a token), got %r" % method[:50])
         if params is not None and not isinstance(params, _MappingABC):
             raise TypeError("params must be a mapping")
         _check_seconds("timeout", timeout)
@@ -2297,11 +2558,10 @@ class Gumloop:
         if encoded:
             url += ("&" if "?" in url else "?") + encoded
         body, content_type = _encode_body(json_body, data, files)
-        request_headers, secrets = self._headers(accept, content_type, url)
-        request_headers.update(headers or {})
+        request_headers = self._headers(accept, content_type, url, headers)
         if timeout is None:  # chat and every event stream run long: stream_timeout
             timeout = self.stream_timeout if stream_host or accept == "text/event-stream" else self.timeout
-        return _Request(method.upper(), url, request_headers, body, timeout, secrets)
+        return _Request(method.upper(), url, request_headers, body, timeout)
 
     def request(
         self,
@@ -2325,7 +2585,7 @@ class Gumloop:
             team_id=team_id, stream_host=stream_host, timeout=timeout, accept="*/*" if raw else "application/json",
         )
         body = self._transport.send(req).body
-        return body if raw else _decode_body(body, req.secrets)
+        return body if raw else _decode_body(body)
 
     def stream(
         self,
@@ -2347,7 +2607,7 @@ class Gumloop:
         return EventStream(self._transport, self._transport.send(req, stream=True), req)
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection and open stream; final: a later call raises (a RuntimeError)."""
         self._transport.close()
 
     def __enter__(self) -> "Gumloop":
@@ -2390,7 +2650,7 @@ class Completions:
         req = self._client._prepare("POST", "chat/completions", json_body=body, stream_host=True, timeout=timeout, accept=accept)
         if streaming:
             return Stream(self._client._transport, self._client._transport.send(req, stream=True), req)
-        return _result_object(ChatResult, self._client._transport.send(req), req, "chat completion")
+        return _result_object(ChatResult, self._client._transport.send(req), "chat completion")
 
 
 # `client.chat`.
@@ -2420,7 +2680,7 @@ class Mcp:
         req = self._client._prepare(
             method, path, params=params, json_body=body, team_id=team_id, stream_host=False, timeout=timeout, accept="application/json"
         )
-        return _result_object(cls, self._client._transport.send(req), req, path)
+        return _result_object(cls, self._client._transport.send(req), path)
 
     def execute(
         self,
@@ -2486,8 +2746,8 @@ class Mcp:
         return self._post_with_team(McpPromptResponse, _server_path(server_id, "/prompts/get"), body, team_id, timeout)
 
     def close(self) -> None:
-        """Close the client's pooled connections, as `client.close()` (the official client has this too)."""
-        self._client.close()
+        """Close the client's idle connections; the client goes on (the official client has this too)."""
+        self._client._transport.drop_idle()
 
 
 def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, Any]:
@@ -2517,28 +2777,24 @@ def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, A
 
 
 class _Job:
-    # One blocking call for a worker thread, and the future the event loop awaits.
+    # One blocking call for a worker thread, the future the event loop awaits, and the
+    # call's scope, through which a cancel reaches this call's connection and no other.
 
-    def __init__(self, call: Callable[[], Any], transport: _Transport, future: Any) -> None:
+    def __init__(self, call: Callable[[], Any], future: Any) -> None:
         self.call = call
-        self.transport = transport
         self.future = future
-        self.lock = _new_lock()
-        self.thread: Optional[int] = None  # the worker running it
-        self.finished = False
+        self.scope = _Scope()
 
     def run(self) -> None:
-        with self.lock:
-            if self.future.cancelled():
-                return
-            self.thread = _thread_id()
+        if self.future.cancelled():
+            return
+        _calls.scope = self.scope
         try:
             outcome: Tuple[bool, Any] = (True, self.call())
         except BaseException as exc:  # handed to the awaiting task, whatever it is
             outcome = (False, exc)
-        with self.lock:
-            self.finished = True
-            self.transport.forget(self.thread)
+        finally:
+            _calls.scope = None
         try:
             self.future.get_loop().call_soon_threadsafe(self._settle, *outcome)
         except RuntimeError:  # the loop is closed: nobody will take the result
@@ -2547,9 +2803,7 @@ class _Job:
 
     def cancel(self) -> None:
         # From the loop, for a task cancelled while it awaits this call.
-        with self.lock:
-            if self.thread is not None and not self.finished:
-                self.transport.interrupt(self.thread)
+        self.scope.cancel()
 
     def _settle(self, ok: bool, value: Any) -> None:
         if self.future.cancelled():
@@ -2581,7 +2835,7 @@ class _Workers:
     def submit(self, job: _Job) -> None:
         with self._lock:
             if self._closed:
-                raise GumloopError("the client is closed")
+                raise _ClientClosed("the client is closed")
             first = not self._threads
         self._jobs.put(job)
         if first:
@@ -2620,8 +2874,8 @@ class _Workers:
         if stopped is not None:
             stopped.get_loop().call_soon_threadsafe(stopped.set_result, None)
 
-    async def stop(self, transport: _Transport) -> None:
-        # Every worker ends, its call in flight interrupted (streams were closed before).
+    async def stop(self) -> None:
+        # Every worker ends (the client was closed first: a call in flight has failed).
         import asyncio
 
         with self._lock:
@@ -2630,7 +2884,6 @@ class _Workers:
             if threads:
                 self._stopped = asyncio.get_running_loop().create_future()
         for thread in threads:
-            transport.interrupt(thread.ident)
             self._jobs.put(None)
         if threads:
             await self._stopped
@@ -2671,7 +2924,7 @@ class AsyncGumloop:
         self._workers = _Workers()
         # Open streams, for aclose(). Weakly held: a stream dropped after `break` is closed
         # by the garbage collector, as a sync Stream is.
-        self._streams: "weakref.WeakSet[AsyncStream]" = weakref.WeakSet()
+        self._streams: "weakref.WeakSet[_AsyncEvents]" = weakref.WeakSet()
         self.chat = AsyncChat(self)
         self.mcp = AsyncMcp(self)
 
@@ -2682,7 +2935,7 @@ class AsyncGumloop:
         import asyncio
         import functools
 
-        job = _Job(functools.partial(call, *args, **kwargs), self._client._transport, asyncio.get_running_loop().create_future())
+        job = _Job(functools.partial(call, *args, **kwargs), asyncio.get_running_loop().create_future())
         self._workers.submit(job)
         try:
             return await job.future  # type: ignore[no-any-return]  # the future holds what `call` returned
@@ -2722,20 +2975,20 @@ class AsyncGumloop:
         team_id: Optional[str] = None,
         stream_host: bool = True,
         timeout: Optional[float] = None,
-    ) -> "AsyncStream":
+    ) -> "AsyncEventStream":
         """Gumloop.stream, awaited: an async iterator of ServerSentEvent."""
         events = await self._run(
             self._client.stream, method, path, params=params, json=json, headers=headers, team_id=team_id,
             stream_host=stream_host, timeout=timeout,
         )
-        return AsyncStream(self, events)
+        return AsyncEventStream(self, events)
 
     async def aclose(self) -> None:
         """Close every stream and connection; no thread of the client is left running."""
         for stream in list(self._streams):
             await stream.aclose()
         self._client.close()
-        await self._workers.stop(self._client._transport)
+        await self._workers.stop()
 
     async def __aenter__(self) -> "AsyncGumloop":
         return self
@@ -2744,9 +2997,8 @@ class AsyncGumloop:
         await self.aclose()
 
 
-class AsyncStream:
-    """An async stream: `async for` its chunks (events for `client.stream`), `async with`,
-    `await aclose()`, and for chat `await collect()`."""
+class _AsyncEvents:
+    # What both async streams share: `async for`, `async with`, `await aclose()`.
 
     def __init__(self, client: AsyncGumloop, stream: _EventSource) -> None:
         self._client = client
@@ -2754,7 +3006,7 @@ class AsyncStream:
         self._request_id = stream._request_id
         client._streams.add(self)
 
-    def __aiter__(self) -> "AsyncStream":
+    def __aiter__(self: _A) -> _A:
         return self
 
     async def __anext__(self) -> Any:
@@ -2768,22 +3020,34 @@ class AsyncStream:
             raise StopAsyncIteration
         return item
 
-    async def collect(self) -> ChatResult:
-        """Stream.collect(), awaited."""
-        try:
-            return await self._client._run(self._stream.collect)  # type: ignore[attr-defined]  # a chat Stream
-        finally:
-            await self.aclose()
-
     async def aclose(self) -> None:
+        """Close the stream and its connection now."""
         self._stream.close()
         self._client._streams.discard(self)
 
-    async def __aenter__(self) -> "AsyncStream":
+    async def __aenter__(self: _A) -> _A:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
+
+
+class AsyncStream(_AsyncEvents):
+    """A streamed chat completion, awaited: `async for` its chunks, `async with`,
+    `await aclose()`, and `await collect()`."""
+
+    _stream: Stream
+
+    async def collect(self) -> ChatResult:
+        """Stream.collect(), awaited."""
+        try:
+            return await self._client._run(self._stream.collect)
+        finally:
+            await self.aclose()
+
+
+class AsyncEventStream(_AsyncEvents):
+    """`AsyncGumloop.stream(...)`: `async for` every server-sent event as it arrives."""
 
 
 # `client.chat.completions` of AsyncGumloop.
@@ -2905,23 +3169,45 @@ class GumloopClient:
             raise TypeError("api_key must be a non-empty string")
         self.user_id = user_id
         self.project_id = project_id
-        self.api_key = api_key  # read on every call, like base_url
-        # The flows API names its user in the body and the query, and takes no team.
-        self._client = Gumloop(api_key)
+        # One configuration, the inner client's, which api_key and base_url read and set.
+        # The flows API names its user in the body and the query, takes no team and never
+        # uses the chat host (so GUMLOOP_STREAM_BASE_URL is not read).
+        self._client = Gumloop(api_key, base_url=base_url, stream_base_url=DEFAULT_BASE_URL)
         self._client.user_id = self._client.team_id = None
-        self.base_url = _check_url("base_url", base_url) if base_url else self._client.base_url
+        self.base_url = self._client.base_url
+
+    @property
+    def api_key(self) -> str:
+        """The token every call sends; settable."""
+        return self._client.access_token or ""
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self._client.access_token = value
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL; settable (the official client reads it on every call too)."""
+        return self._client.base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._client.base_url = self._client.stream_base_url = _check_url("base_url", value)
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        """The headers every call sends, as the official client's `headers` dict."""
+        return {"Authorization": "Bearer " + self.api_key, "Content-Type": "application/json", "User-Agent": _USER_AGENT}
 
     def __repr__(self) -> str:
         return "GumloopClient(base_url=%r, api_key=<set: api_key>, user_id=%r, project_id=%r)" % (
             self.base_url, self.user_id, self.project_id,
         )
 
-    def _call(self, method: str, path: str, *, params: Optional[Dict[str, Any]] = None, body: Any = None) -> Any:
-        self._client.base_url = self.base_url.rstrip("/")  # both read on every call: settable after construction
-        self._client._token = _Secret(self.api_key, "api_key")
-        return self._client.request(method, path, params=params, json=body)
+    def _call(self, method: str, path: str, params: Optional[Dict[str, Any]], body: Any, timeout: Optional[float]) -> Any:
+        return self._client.request(method, path, params=params, json=body, timeout=timeout)
 
-    def start_flow(self, flow_id: str, inputs: Optional[Mapping[str, Any]] = None) -> str:
+    def start_flow(self, flow_id: str, inputs: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None) -> str:
         """Start a saved flow; returns its run_id."""
         if not isinstance(flow_id, str) or not flow_id:
             raise TypeError("flow_id must be a non-empty string")
@@ -2934,16 +3220,16 @@ class GumloopClient:
         }
         if self.project_id:
             body["project_id"] = self.project_id
-        answer = self._call("POST", "start_pipeline", body=body)
+        answer = self._call("POST", "start_pipeline", None, body, timeout)
         run_id = answer.get("run_id") if isinstance(answer, dict) else None
         if not isinstance(run_id, str) or not run_id:
             raise GumloopError("start_pipeline answered without a run_id")
         return run_id
 
-    def get_run_status(self, run_id: str) -> Dict[str, Any]:
+    def get_run_status(self, run_id: str, *, timeout: Optional[float] = None) -> Dict[str, Any]:
         """The run's status dict: state, outputs, log."""
         params = {"run_id": run_id, "user_id": self.user_id, "project_id": self.project_id or None}
-        status = self._call("GET", "get_pl_run", params=params)
+        status = self._call("GET", "get_pl_run", params, None, timeout)
         if not isinstance(status, dict):
             raise GumloopError("get_pl_run answered with something other than a JSON object")
         return status
@@ -2960,24 +3246,26 @@ class GumloopClient:
         """Start the flow, poll until it ends, return its outputs."""
         _check_seconds("poll_interval", poll_interval, zero_ok=True, none_ok=False)  # 0: poll again at once
         _check_seconds("timeout", timeout, zero_ok=True)
-        run_id = self.start_flow(flow_id, inputs)
-        started = _monotonic()
+        # The deadline bounds the whole run, each request included (timeout=0: start, then stop).
+        deadline = None if timeout is None else _monotonic() + timeout
+        run_id = self.start_flow(flow_id, inputs, timeout=timeout or None)
         status: Dict[str, Any] = {}
         failures = 0
         while True:
-            if timeout is not None and _monotonic() - started >= timeout:
+            left = None if deadline is None else deadline - _monotonic()
+            if left is not None and left <= 0:
                 raise FlowTimeoutError(
                     "flow run %s did not finish within %s s" % (run_id, timeout),
                     run_id=run_id, state=status.get("state"), log=status.get("log"),
                 )
             try:
-                status = self.get_run_status(run_id)
+                status = self.get_run_status(run_id, timeout=None if left is None else min(left, DEFAULT_TIMEOUT))
                 failures = 0
             except (APIConnectionError, InternalServerError) as exc:
                 # The transport already retried; a busy or flaky API should not end a
                 # long run, but five failures in a row is an outage.
                 failures += 1
-                if failures >= _FLOW_MAX_POLL_FAILURES:
+                if failures >= _FLOW_MAX_POLL_FAILURES and (deadline is None or _monotonic() < deadline):
                     raise
                 _debug("flow poll failed (%d in a row): %s", failures, type(exc).__name__)
             else:
@@ -2988,11 +3276,13 @@ class GumloopClient:
                     return status.get("outputs")
                 if state in ("FAILED", "TERMINATING", "TERMINATED"):
                     how = "failed" if state == "FAILED" else "was terminated"
-                    raise FlowRunError("flow run %s %s" % (run_id, how), run_id=run_id, state=state, log=status.get("log"))
-            left = None if timeout is None else max(0.0, started + timeout - _monotonic())
+                    log = status.get("log")
+                    raise FlowRunError("flow run %s %s: %s" % (run_id, how, log), run_id=run_id, state=state, log=log)
+            left = None if deadline is None else max(0.0, deadline - _monotonic())
             _sleep(poll_interval if left is None else min(poll_interval, left))
 
     def close(self) -> None:
+        """Close the connection; final, as `Gumloop.close()`."""
         self._client.close()
 
     def __enter__(self) -> "GumloopClient":

@@ -457,12 +457,14 @@ def test_keepalive_sequential_calls_share_one_connection(server, client):
     assert server.connections == 1
 
 
-def test_close_closes_pooled_sockets(server, client):
+def test_close_closes_pooled_sockets_and_is_final(server, client):
     server.default = ok({})
     client.request("GET", "a")
     client.close()
-    client.request("GET", "b")  # the pool is empty now: a new call opens a new connection
-    assert server.connections == 2
+    with pytest.raises(RuntimeError) as info:  # as the official client: a closed client stays closed
+        client.request("GET", "b")
+    assert isinstance(info.value, gumloop.GumloopError) and "closed" in str(info.value)
+    assert server.connections == 1 and len(server.requests) == 1
 
 
 ###############################################################################
@@ -1371,7 +1373,7 @@ def test_retry_after_seconds_and_http_date(server, client, no_sleep):
 
     date = email.utils.formatdate(time.time() + 30, usegmt=True)
     server.then(ok({}, 429, {"Retry-After": "7"}), ok({}, 429, {"Retry-After": date}), ok({"n": 1}))
-    assert client.request("POST", "x", json={}) == {"n": 1}
+    assert client.request("POST", "x", json={}, timeout=60) == {"n": 1}  # the budget covers the waits
     seven, thirty = no_sleep["sleeps"]
     assert seven == 7.0 and 28.0 <= thirty <= 30.0
     server.then(ok({}, 503, {"Retry-After": "0"}), ok({"n": 2}))
@@ -1395,7 +1397,9 @@ def test_max_retries_zero_turns_retries_off(server, no_sleep):
     c.close()
 
 
-def test_post_read_timeout_is_never_retried_but_get_is(server, no_sleep):
+def test_read_timeout_spends_the_budget_and_is_not_retried(server, no_sleep):
+    # The timeout is the whole call's budget: once a read has waited for all of it, no
+    # retry fits, for a POST (never retried after it was sent) as for a GET.
     server.default = server.stall
     c = gumloop.Gumloop("t", base_url=server.base, max_retries=2, timeout=0.2)
     with pytest.raises(gumloop.APITimeoutError):
@@ -1403,7 +1407,7 @@ def test_post_read_timeout_is_never_retried_but_get_is(server, no_sleep):
     assert len(server.requests) == 1
     with pytest.raises(gumloop.APITimeoutError):
         c.request("GET", "x")
-    assert len(server.requests) == 4
+    assert len(server.requests) == 2 and no_sleep["sleeps"] == []
     c.close()
 
 
