@@ -5435,3 +5435,264 @@ def test_a_proxy_that_drops_the_connect_is_named_not_the_api(answer):
         t.join(WAIT)
         listener.close()
     assert "proxy 127.0.0.1:%d" % proxy_port in str(info.value), str(info.value)
+
+
+# -- Issue 22: secrets, headers, typed errors, framing --
+
+
+def _leaks(text: str, token: str) -> bool:
+    """True when `text` holds 8 or more characters of `token` in a row."""
+    return any(token[i:i + 8] in text for i in range(len(token) - 7))
+
+
+def _exc_texts(exc: BaseException) -> str:
+    return "\n".join([str(exc), repr(exc), repr(exc.args)])
+
+
+@pytest.fixture
+def listener():
+    """A listening socket nobody accepts on: a client that connects leaves a connection queued."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def _was_connected(sock: socket.socket) -> bool:
+    try:
+        conn, _ = sock.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
+
+
+def _listener_client(sock: socket.socket, token: str = CANARY) -> gumloop.Gumloop:
+    base = "http://127.0.0.1:%d/api/v1" % sock.getsockname()[1]
+    return gumloop.Gumloop(token, base_url=base, stream_base_url=base, max_retries=0, timeout=WAIT)
+
+
+@pytest.mark.parametrize("answer", [
+    raw(400, ("<html><body><p>%s %s for this user</p></body></html>" % ("A" * 189, CANARY)).encode(), "text/html"),
+    ok({"error": {"message": "invalid key " + CANARY[:12]}}, 400),
+], ids=["html-excerpt-cuts-the-token", "json-echoes-part-of-the-token"])
+def test_error_message_holds_no_run_of_the_token(server, answer):
+    server.then(answer)
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=WAIT)
+    try:
+        with pytest.raises(gumloop.APIStatusError) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+    assert not _leaks(_exc_texts(info.value), CANARY), _exc_texts(info.value)
+
+
+@pytest.mark.parametrize("echo", [CANARY[:12], CANARY[-12:]], ids=["head", "tail"])
+def test_cli_chat_stream_error_event_holds_no_run_of_the_token(server, monkeypatch, capsys, echo):
+    server.then(sse([chunk("a"), {"error": {"message": "invalid token %s..." % echo, "code": 401}}]))
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", server.base)
+    assert gumloop._main(["chat", "--base-url", server.base, "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1, err
+    assert not _leaks(err, CANARY), err
+
+
+def test_token_not_latin1_is_refused_naming_the_header_not_the_token(listener):
+    token = "tok-SECRET-\u0151-abcdefghij"
+    c = _listener_client(listener, token)
+    try:
+        with pytest.raises(ValueError) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+    assert not _was_connected(listener)
+    text = _exc_texts(info.value)
+    assert "Authorization" in str(info.value) and "Authorization" in repr(info.value), text
+    assert not _leaks(text, token), text
+
+
+@pytest.mark.parametrize("echo", [
+    ok({}, headers={"x-request-id": "id-" + CANARY}),
+    ok({}, headers={"x-request-id": "id-" + CANARY[:12]}),
+    lambda req, r: r.send(302, b"", {"Location": "/api/v1/r/" + CANARY}) if req.path == "/api/v1/x" else r.json({}),
+], ids=["request-id", "request-id-part", "redirect-path"])
+def test_debug_log_holds_no_run_of_the_token(server, caplog, echo):
+    server.default = echo
+    caplog.set_level(logging.DEBUG, logger="gumloop")
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=WAIT)
+    try:
+        c.request("GET", "x")
+    finally:
+        c.close()
+    messages = [rec.getMessage() for rec in caplog.records if rec.name.startswith("gumloop")]
+    assert messages
+    assert not any(_leaks(m, CANARY) for m in messages), messages
+
+
+def _keep_headers(seen: List[Any]) -> Handler:
+    def handler(req: Recorded, r: Reply) -> None:
+        seen.append(r.h.headers)  # the email.message.Message: every value of a repeated name
+        r.json({})
+    return handler
+
+
+@pytest.mark.parametrize("defaults, per_call, expect", [
+    ({"user-agent": "X/1"}, None, {"User-Agent": ["X/1"]}),
+    (None, {"authorization": "Bearer other", "content-type": "text/plain"},
+     {"Authorization": ["Bearer other"], "Content-Type": ["text/plain"]}),
+    ({"X-A": "1"}, {"x-a": "2"}, {"X-A": ["2"]}),
+], ids=["default-user-agent", "per-call-auth-and-type", "per-call-beats-default"])
+def test_one_header_per_name_case_insensitive(server, defaults, per_call, expect):
+    seen: List[Any] = []
+    server.then(_keep_headers(seen))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=WAIT, default_headers=defaults)
+    try:
+        c.request("POST", "x", json={"a": 1}, headers=per_call)
+    finally:
+        c.close()
+    (headers,) = seen
+    assert {name: headers.get_all(name) for name in expect} == expect
+
+
+def test_none_header_value_is_a_type_error_naming_it_before_connecting(listener):
+    c = _listener_client(listener)
+    try:
+        with pytest.raises(TypeError, match="Idempotency-Key"):
+            c.request("POST", "x", json={}, headers={"Idempotency-Key": None})
+    finally:
+        c.close()
+    assert not _was_connected(listener)
+
+
+def test_header_value_not_latin1_names_the_header_not_the_value(listener):
+    value = "snow-\u2603-man"
+    c = _listener_client(listener)
+    try:
+        with pytest.raises(ValueError) as info:
+            c.request("GET", "x", headers={"X-Weather": value})
+    finally:
+        c.close()
+    assert not _was_connected(listener)
+    text = _exc_texts(info.value)
+    assert "X-Weather" in str(info.value) and value not in text, text
+
+
+def test_method_with_line_break_is_refused_before_connecting(listener):
+    c = _listener_client(listener)
+    try:
+        with pytest.raises(ValueError):
+            c.request("GET\r\nX: y", "x")
+    finally:
+        c.close()
+    assert not _was_connected(listener)
+
+
+@pytest.mark.parametrize("location", ["http://127.0.0.1:99999/x", "http://[::1/x"], ids=["bad-port", "bad-ipv6"])
+def test_redirect_to_a_bad_location_is_a_connection_error(server, location):
+    server.then(lambda req, r: r.send(302, b"", {"Location": location}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=WAIT)
+    try:
+        with pytest.raises(gumloop.APIConnectionError):
+            c.request("GET", "x")
+    finally:
+        c.close()
+
+
+_DEEP_JSON = ["[" * 100000 + "]" * 100000, "[" * 100000]
+
+
+@pytest.mark.parametrize("deep", _DEEP_JSON, ids=["balanced", "open"])
+@pytest.mark.parametrize("parse", [
+    lambda text: gumloop.ChatMessage.model_validate({"role": "assistant", "content": text}).json(),
+    lambda text: gumloop.ServerSentEvent(data=text).json(),
+    lambda text: gumloop.ChatResult.model_validate_json(text),
+], ids=["ChatMessage.json", "ServerSentEvent.json", "ChatResult.model_validate_json"])
+def test_deeply_nested_json_is_a_gumloop_error(parse, deep):
+    with pytest.raises(gumloop.GumloopError):
+        parse(deep)
+
+
+@pytest.mark.parametrize("deep", _DEEP_JSON, ids=["balanced", "open"])
+def test_decoded_content_passes_deeply_nested_json_through(deep):
+    result = gumloop.McpToolCallResult.model_validate({"status": "success", "content": [deep, '{"a": 1}']})
+    assert result.decoded_content == [deep, {"a": 1}]
+
+
+@pytest.mark.parametrize("creds", ["", "user:pw-SECRET-123@"], ids=["plain", "with-password"])
+@pytest.mark.parametrize("where", ["env", "argument"])
+def test_proxy_with_bad_port_is_refused_at_construction(monkeypatch, where, creds):
+    url = "http://%sgateway.internal:99999" % creds
+    if where == "env":
+        monkeypatch.setenv("HTTPS_PROXY", url)
+        with pytest.raises(ValueError) as info:
+            gumloop.Gumloop(CANARY)
+        assert "HTTPS_PROXY" in str(info.value), str(info.value)
+    else:
+        with pytest.raises(ValueError) as info:
+            gumloop.Gumloop(CANARY, proxy=url)
+        assert "proxy" in str(info.value), str(info.value)
+    assert "pw-SECRET-123" not in _exc_texts(info.value)
+
+
+def test_cli_save_images_onto_an_existing_file_is_one_error_line(server, tmp_path):
+    import base64
+
+    target = tmp_path / "taken"
+    target.write_text("not a directory")
+    url = "data:image/png;base64," + base64.b64encode(b"PNGDATA").decode()
+    server.then(sse([chunk("here", images=[{"type": "image_url", "image_url": {"url": url}}])]))
+    r = run_cli(server, "chat", "--save-images", str(target), "draw")
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith("error:") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert target.read_text() == "not a directory"
+
+
+def test_async_event_stream_has_no_collect_and_chat_stream_collects(server):
+    server.then(sse([{"a": 1}], done=False), sse([chunk("Hel"), chunk("lo")]))
+
+    async def main() -> Any:
+        async with async_client(server) as c:
+            events = await c.stream("POST", "events", json={})
+            data = [event.data async for event in events]
+            chat = await c.chat.completions.create(model="m", messages=[], stream=True)
+            return events, data, chat, await chat.collect()
+
+    events, data, chat, result = run_async(main())
+    assert isinstance(events, gumloop.AsyncEventStream) and not hasattr(events, "collect")
+    assert data == ['{"a": 1}']
+    assert isinstance(chat, gumloop.AsyncStream) and result.choices[0].message.content == "Hello"
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_204_or_304_with_a_chunked_body_is_none_and_the_connection_is_not_reused(server, status):
+    head = b"HTTP/1.1 %d X\r\nTransfer-Encoding: chunked\r\n\r\n" % status
+    server.then(raw_response(head + b"5\r\nhello\r\n0\r\n\r\n", close=False), ok({"n": 2}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=WAIT)
+    try:
+        assert c.request("GET", "x") is None
+        assert c.request("GET", "y") == {"n": 2}
+    finally:
+        c.close()
+    assert [(r.path, r.conn) for r in server.requests] == [("/api/v1/x", 1), ("/api/v1/y", 2)]
+
+
+@pytest.mark.parametrize("method, head", [
+    ("GET", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"),
+    ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"),
+], ids=["304", "HEAD"])
+def test_no_body_answers_with_a_content_length_keep_the_connection(server, method, head):
+    # Guard: these answers end at their head whatever Content-Length says; the connection is reusable.
+    server.then(raw_response(head, close=False), ok({"n": 2}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=WAIT)
+    try:
+        try:
+            assert c.request(method, "x") is None
+        except gumloop.APIStatusError as exc:  # what a 304 gives is not this test's subject
+            assert exc.status_code == 304
+        assert c.request("GET", "y") == {"n": 2}
+    finally:
+        c.close()
+    assert [r.conn for r in server.requests] == [1, 1]
