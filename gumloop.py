@@ -3335,8 +3335,24 @@ def _build_parser() -> Any:
     return parser
 
 
+class _ScrubbedOutput:
+    # stdout or stderr of the command line: whatever it prints is scrubbed of tokens first
+    # (a tool's error or a model's answer may echo one).
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        self.stream.write(_scrub(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+
 def _main(argv: Optional[Sequence[str]] = None) -> int:
-    out, err = sys.stdout, sys.stderr
+    out, err = _ScrubbedOutput(sys.stdout), _ScrubbedOutput(sys.stderr)
     try:
         parser = _build_parser()
         args = parser.parse_args(argv)
@@ -3368,6 +3384,11 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as exc:  # a bad URL or argument, refused before anything was sent
         err.write("error: %s\n" % exc)
         return 2
+    except BrokenPipeError:
+        raise  # main() ends quietly
+    except OSError as exc:  # a file of its own it could not write (--save-images)
+        err.write("error: %s\n" % exc)
+        return 1
     except KeyboardInterrupt:
         err.write("\n")
         return 130
