@@ -206,6 +206,9 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _REDACTED = "[REDACTED]"
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
+# In a header value: a line break or NUL would inject or cut a header (http.client lets a
+# folded line through), and http.client sends Latin-1 alone.
+_BAD_HEADER_VALUE = re.compile(r"[\r\n\0]|[^\x00-\xff]")
 # What platform.python_version() / platform.system() say, without importing platform
 # (nor os.uname, which Windows lacks).
 _SYSTEM = {"linux": "Linux", "darwin": "Darwin", "win32": "Windows"}.get(sys.platform, sys.platform)
@@ -388,16 +391,6 @@ def _scrub(text: str) -> str:
     return text
 
 
-def _scrub_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return _scrub(value)
-    if isinstance(value, dict):
-        return {k: _scrub_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub_json(v) for v in value]
-    return value
-
-
 def _loads(text: Union[str, bytes], what: str) -> Any:
     # The one JSON decoder: text that is not JSON, or nested deeper than json can go, is a
     # GumloopError naming what it was.
@@ -420,12 +413,12 @@ def _excerpt(raw: bytes) -> str:
 def _status_error(status: int, headers: Mapping[str, str], raw: bytes) -> APIStatusError:
     # Map an error answer to its class; the message follows SPEC's order of preference.
     fallback = "Gumloop API returned HTTP %d" % status
+    text = _scrub(raw.decode("utf-8", "replace"))  # .body holds no token either
     try:
-        body: Any = _loads(raw, "error body") if raw.strip() else None
+        body: Any = _loads(text, "error body") if text.strip() else None
     except GumloopError:  # an HTML page from a proxy, say: shown as a short excerpt
-        body = raw.decode("utf-8", "replace")
+        body = text
         fallback += ": " + _excerpt(raw)
-    body = _scrub_json(body)
     message = fallback
     if isinstance(body, dict):
         error = body.get("error")
@@ -2405,18 +2398,9 @@ def _merge_headers(*layers: Mapping[str, Any]) -> Dict[str, str]:
             raise ValueError("header name %r is not a token" % (name,))
         if not isinstance(value, str):
             raise TypeError("header %s takes a string value, got %s" % (name, type(value).__name__))
-        if any(c in value for c in "\r\n\0") or not _latin1(value):
+        if _BAD_HEADER_VALUE.search(value):
             raise ValueError("header %s: its value holds a line break, a NUL or a character outside Latin-1" % name)
     return dict(merged.values())
-
-
-def _latin1(text: str) -> bool:
-    # Whether http.client can send the text, asked so that no exception holds it (a token).
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _decode_body(raw: Optional[bytes]) -> Any:
@@ -3347,9 +3331,6 @@ class _ScrubbedOutput:
     def flush(self) -> None:
         self.stream.flush()
 
-    def isatty(self) -> bool:
-        return bool(self.stream.isatty())
-
 
 def _main(argv: Optional[Sequence[str]] = None) -> int:
     out, err = _ScrubbedOutput(sys.stdout), _ScrubbedOutput(sys.stderr)
@@ -3471,7 +3452,7 @@ def _cli_flow(args: Any, inputs: Dict[str, Any], out: Any, err: Any) -> int:
         err.write("error: flows need GUMLOOP_USER_ID\n")
         return 1
     started = _monotonic()
-    show = err.isatty()
+    show = sys.stderr.isatty()
 
     def progress(status: Dict[str, Any]) -> None:
         err.write("\r%6.1fs  %-12s" % (_monotonic() - started, status.get("state")))
