@@ -74,7 +74,7 @@ else:
     def overload(function: _T) -> _T:  # typing.overload, for type checkers only
         return function
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     # client
