@@ -439,8 +439,9 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes) -> APISta
 #
 # Plain dataclasses, built from the JSON object the server sent by `_build`: each field
 # present in the JSON goes through its converter (nested objects and lists of them), a
-# missing field keeps its default (None, or [] for the response lists), and a field of
-# the wrong type becomes its default instead of an exception. Keys the class does not
+# missing or null field keeps its default (None, or [] for the response lists), and a
+# list or object field of another JSON type raises _FieldTypeError (as the official SDK's
+# pydantic models refuse it), naming the field. Keys the class does not
 # declare are kept as attributes, and `to_dict()` returns the server's JSON exactly.
 
 def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
@@ -450,21 +451,39 @@ def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
     return dataclasses.field(default=None, metadata={"convert": convert})
 
 
+class _WrongType(Exception):
+    """Raised by a converter, caught by `_build`, which names the field."""
+
+
+class _FieldTypeError(GumloopError, ValueError):
+    """A declared list or object field of an answer holds another JSON type (pydantic's ValidationError is a ValueError too)."""
+
+
+def _typed(value: Any, kind: type) -> bool:
+    # Whether a declared list or object field holds its type: False for null (the field's
+    # default); any other JSON type is refused.
+    if value is None:
+        return False
+    if not isinstance(value, kind):
+        raise _WrongType(kind, value)
+    return True
+
+
 def _object(cls: Type["_Model"]) -> _Convert:
-    # An object field; missing or not an object gives None.
-    return lambda value: _build(cls, value) if isinstance(value, dict) else None
+    # An object field; missing or null gives None.
+    return lambda value: _build(cls, value) if _typed(value, dict) else None
 
 
 def _object_or_empty(cls: Type["_Model"]) -> _Convert:
     # An object field callers always dereference (message, delta, function, image_url).
-    return lambda value: _build(cls, value if isinstance(value, dict) else {})
+    return lambda value: _build(cls, value if _typed(value, dict) else {})
 
 
 def _list_of(cls: Type["_Model"], *, empty: Optional[list] = None) -> _Convert:  # type: ignore[type-arg]
     # A list of objects; items that are not objects are left out.
 
     def convert(value: Any) -> Any:
-        if not isinstance(value, list):
+        if not _typed(value, list):
             return None if empty is None else []
         return [_build(cls, item) for item in value if isinstance(item, dict)]
 
@@ -472,8 +491,11 @@ def _list_of(cls: Type["_Model"], *, empty: Optional[list] = None) -> _Convert: 
 
 
 def _only(kind: type) -> _Convert:
-    # A plain JSON value of one type (a dict or a list); anything else gives None.
-    return lambda value: value if isinstance(value, kind) else None
+    # A plain JSON value of one type (a dict or a list); null gives None.
+    return lambda value: value if _typed(value, kind) else None
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 # Each result class's field names and converters, made on its first build: reading them
@@ -491,7 +513,12 @@ def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
     for key, value in raw.items():
         if key in converters:
             convert = converters[key]
-            values[key] = convert(value) if convert else value
+            try:
+                values[key] = convert(value) if convert else value
+            except _WrongType as exc:
+                kind, got = exc.args
+                raise _FieldTypeError("%s.%s: expected a JSON %s, got %s" % (
+                    cls.__name__, key, _JSON_TYPES[kind], _JSON_TYPES.get(type(got), type(got).__name__))) from None
         elif isinstance(key, str) and not hasattr(cls, key):  # unknown fields stay readable
             unknown[key] = value
     obj = cls(**values)
@@ -787,7 +814,8 @@ class ChatStreamChunk(_Model):
     model: Optional[str] = _field()
     choices: List[ChatStreamChoice] = _field(_list_of(ChatStreamChoice, empty=[]), many=True)
     usage: Optional[ChatUsage] = _field(_object(ChatUsage))
-    error: Optional[ChunkError] = _field(_object(ChunkError))
+    # Not `_object`: an error event may carry a string or a list, which the stream reports as StreamError.
+    error: Optional[ChunkError] = _field(lambda value: _build(ChunkError, value) if isinstance(value, dict) else None)
     system_fingerprint: Optional[str] = _field()
     service_tier: Optional[str] = _field()
 
@@ -811,7 +839,13 @@ class McpToolCallRequest:
         call.update((name, value) for name, value in (("ref", self.ref), ("account", self.account)) if value is not None)
         return call
 
-    model_dump = to_dict
+    def model_dump(self, *, exclude_none: bool = False, **_options: Any) -> Dict[str, Any]:
+        """to_dict(), as pydantic's model_dump (the official class is a pydantic model)."""
+        return _copy_json(self.to_dict(), drop_none=True) if exclude_none else self.to_dict()
+
+    def model_dump_json(self, *, indent: Optional[int] = None, exclude_none: bool = False, **_options: Any) -> str:
+        """model_dump() as JSON text, as pydantic writes it."""
+        return _Model.model_dump_json(self, indent=indent, exclude_none=exclude_none)  # type: ignore[arg-type]
 
 
 def _decode_content_item(item: Any) -> Any:
@@ -2463,6 +2497,7 @@ class Gumloop:
             self._transport._ssl()
         self.chat = Chat(self)
         self.mcp = Mcp(self)
+        self.api_key = api_key  # as the official client keeps it (None when access_token= was given)
 
     # -- credentials -------------------------------------------------------------
 
@@ -2911,6 +2946,7 @@ class AsyncGumloop:
         self._streams: "weakref.WeakSet[_AsyncEvents]" = weakref.WeakSet()
         self.chat = AsyncChat(self)
         self.mcp = AsyncMcp(self)
+        self.api_key = api_key
 
     def __repr__(self) -> str:
         return "Async" + repr(self._client)
@@ -3308,11 +3344,16 @@ def _build_parser() -> Any:
     chat.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     chat.add_argument("--save-images", metavar="DIR", help="write images in the reply to DIR")
     mcp = sub.add_parser("mcp", parents=[common], help="run one MCP tool")
+    mcp.set_defaults(parser=mcp)  # its own usage for an --args error
     mcp.add_argument("server_id")
     mcp.add_argument("tool_name")
     mcp.add_argument("--args", default="{}", help="tool arguments as a JSON object")
-    flow = sub.add_parser("flow", parents=[common], help="run a saved flow and print its outputs")
+    # Flows take no team and never use the chat host: only the flags they read.
+    flow = sub.add_parser("flow", help="run a saved flow and print its outputs")
+    flow.set_defaults(parser=flow)
     flow.add_argument("flow_id")
+    flow.add_argument("--base-url", help="API base URL (default: GUMLOOP_BASE_URL or %s)" % DEFAULT_BASE_URL)
+    flow.add_argument("--user-id", help="the flow owner's user id (default: GUMLOOP_USER_ID)")
     flow.add_argument("--input", action="append", default=[], metavar="NAME=VALUE", help="a flow input (repeatable)")
     flow.add_argument("--project-id", help="workspace project id")
     flow.add_argument("--timeout", type=float, help="give up after S seconds")
@@ -3341,34 +3382,35 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
             try:
                 tool_args = json.loads(args.args)
             except ValueError as exc:
-                parser.error("--args is not valid JSON: %s" % exc)
+                args.parser.error("--args is not valid JSON: %s" % exc)
             if not isinstance(tool_args, dict):
-                parser.error("--args must be a JSON object")
+                args.parser.error("--args must be a JSON object")
             return _cli_mcp(args, tool_args, out, err)
         if args.command == "flow":
             inputs: Dict[str, Any] = {}
             for item in args.input:
                 name, eq, value = item.partition("=")
                 if not eq or not name:
-                    parser.error("--input takes NAME=VALUE, got %r" % item)
+                    args.parser.error("--input takes NAME=VALUE, got %r" % item)
                 inputs[name] = value
             return _cli_flow(args, inputs, out, err)
         return _cli_chat(args, out, err)
     except GumloopError as exc:
-        if isinstance(exc, APIStatusError):
-            err.write("error: HTTP %d: %s\n" % (exc.status_code, exc))
+        if isinstance(exc, APIStatusError):  # the status once, whether the message says it or not
+            status = "HTTP %d" % exc.status_code
+            err.write("error: %s\n" % (str(exc).strip() if status in str(exc) else "%s: %s" % (status, str(exc).strip())))
         elif isinstance(exc, AuthenticationError):
             err.write("error: no credential: set GUMLOOP_ACCESS_TOKEN\n")
         else:
-            err.write("error: %s\n" % exc)
+            err.write("error: %s\n" % str(exc).strip())
         return 1
     except ValueError as exc:  # a bad URL or argument, refused before anything was sent
-        err.write("error: %s\n" % exc)
+        err.write("error: %s\n" % str(exc).strip())
         return 2
     except BrokenPipeError:
         raise  # main() ends quietly
     except OSError as exc:  # a file of its own it could not write (--save-images)
-        err.write("error: %s\n" % exc)
+        err.write("error: %s\n" % str(exc).strip())
         return 1
     except KeyboardInterrupt:
         err.write("\n")
@@ -3447,9 +3489,9 @@ def _cli_flow(args: Any, inputs: Dict[str, Any], out: Any, err: Any) -> int:
     token = _env("GUMLOOP_ACCESS_TOKEN")
     if not token:
         raise AuthenticationError("no credential")
-    user_id = _env("GUMLOOP_USER_ID")
+    user_id = args.user_id or _env("GUMLOOP_USER_ID")
     if not user_id:
-        err.write("error: flows need GUMLOOP_USER_ID\n")
+        err.write("error: flows need --user-id or GUMLOOP_USER_ID\n")
         return 1
     started = _monotonic()
     show = sys.stderr.isatty()

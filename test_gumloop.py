@@ -610,7 +610,7 @@ def test_result_objects_are_tolerant_and_faithful():
              "finish_reason": "tool_calls", "brand_new": {"deep": [1, 2]}},
             "not an object",
         ],
-        "usage": "wrong type",
+        "usage": None,
         "provider": "anthropic",
     }
     r = gumloop.ChatResult.model_validate(body)
@@ -630,7 +630,7 @@ def test_result_objects_are_tolerant_and_faithful():
         r.no_such_field
     empty = gumloop.ChatResult.model_validate({})
     assert empty.choices == [] and empty.usage is None and empty.id is None
-    weird = gumloop.ChatResult.model_validate({"choices": {"a": 1}, "id": 5})
+    weird = gumloop.ChatResult.model_validate({"choices": None, "id": 5})
     assert weird.choices == [] and weird.id == 5
     nodelta = gumloop.ChatStreamChunk.model_validate({"choices": [{}]})
     assert nodelta.choices[0].delta.content is None and nodelta.error is None
@@ -2121,7 +2121,7 @@ def test_mcp_results_and_decoded_content(server, client):
     assert resp.to_dict()["results"][0]["content"][0] == '{"x": 1}'
 
 
-@pytest.mark.parametrize("body", [{}, {"results": "nope"}, {"results": 5}, {"results": [{"ref": "x"}]}, {"results": [1, None]}])
+@pytest.mark.parametrize("body", [{}, {"results": None}, {"results": [{"ref": "x"}]}, {"results": [1, None]}])
 def test_mcp_malformed_replies_are_tolerated(server, client, body):
     server.then(ok(body))
     resp = client.mcp.execute("s", "t")
@@ -2636,8 +2636,7 @@ STREAM_CHUNK_SHAPES = [
     {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"name": "f", "arguments": "{"}}]}}]},
     {"choices": [{"delta": {"images": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}}]},
     {"choices": [{"delta": {"gumloop_extensions": {"tool_results": []}, "content": "c"}}]},
-    {"choices": [{"delta": "not an object"}, "junk", {"index": 1}]},
-    {"choices": "wrong"},
+    {"choices": [{"delta": None}, "junk", {"index": 1}]},
     {"choices": [{"index": 0, "delta": {"content": "x", "json": "shadow?", "to_dict": 1}}]},
 ]
 
@@ -5703,3 +5702,99 @@ def test_no_body_answers_with_a_content_length_keep_the_connection(server, metho
     finally:
         c.close()
     assert [r.conn for r in server.requests] == [1, 1]
+
+
+# -- Issue 24: drop-in details ----------------------------------------------------
+
+
+def test_mcp_tool_call_request_model_dump_options():
+    call = gumloop.McpToolCallRequest("s", "t", {"a": None})
+    assert call.model_dump(exclude_none=True) == {"server_id": "s", "tool_name": "t", "arguments": {}}
+    assert call.model_dump() == call.to_dict() and json.loads(call.model_dump_json()) == call.to_dict()
+    assert call.model_dump_json() == '{"server_id":"s","tool_name":"t","arguments":{"a":null}}'
+    for cls in [c for c in (getattr(gumloop, n) for n in gumloop.__all__) if isinstance(c, type) and hasattr(c, "to_dict")]:
+        assert "exclude_none" in cls.model_dump.__code__.co_varnames and hasattr(cls, "model_dump_json"), cls
+
+
+def test_client_api_key_is_the_positional_key():
+    assert gumloop.Gumloop("key-1").api_key == "key-1"
+    assert gumloop.Gumloop(access_token="tok-1").api_key is None
+    assert gumloop.AsyncGumloop("key-2").api_key == "key-2"
+
+
+@pytest.mark.parametrize("cls, body, field, got", [
+    (gumloop.McpExecuteResponse, {"results": {"a": 1}}, "McpExecuteResponse.results", "object"),
+    (gumloop.ChatResult, {"choices": "nope"}, "ChatResult.choices", "string"),
+    (gumloop.ChatResult, {"usage": [1]}, "ChatResult.usage", "array"),
+    (gumloop.McpServersResponse, {"servers": 5}, "McpServersResponse.servers", "number"),
+])
+def test_a_wrongly_typed_list_or_object_field_is_an_error(cls, body, field, got):
+    with pytest.raises(gumloop.GumloopError) as info:
+        cls.model_validate(body)
+    assert isinstance(info.value, ValueError) and field in str(info.value) and got in str(info.value)
+
+
+def test_cli_chat_with_a_wrongly_typed_answer_fails(server, monkeypatch, capsys):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    server.then(ok({"choices": "nope"}))
+    assert gumloop._main(["chat", "--base-url", server.base, "--no-stream", "hi"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "ChatResult.choices" in err and err.count("\n") == 1
+
+
+def test_cli_error_lines_say_the_status_once_and_end_with_one_newline(server, monkeypatch, capsys):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    server.then(ok({}, 401), ok({"error": {"message": "bad key\n"}}, 401))
+    for expected in ("error: Gumloop API returned HTTP 401\n", "error: HTTP 401: bad key\n"):
+        assert gumloop._main(["chat", "--base-url", server.base, "--no-stream", "hi"]) == 1
+        assert capsys.readouterr().err == expected
+
+
+def test_cli_args_errors_show_the_mcp_usage(capsys):
+    for bad in ("[1]", "{oops"):
+        with pytest.raises(SystemExit) as info:
+            gumloop._main(["mcp", "s", "t", "--args", bad])
+        assert info.value.code == 2
+        assert capsys.readouterr().err.startswith("usage: gumloop mcp ")
+
+
+def test_cli_flow_takes_user_id_and_offers_no_ignored_flag(server, monkeypatch, capsys):
+    with pytest.raises(SystemExit):
+        gumloop._main(["flow", "--help"])
+    usage = capsys.readouterr().out
+    assert "--user-id" in usage and "--team-id" not in usage and "--stream-base-url" not in usage
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    flow_server(server, ["DONE"], {"summary": "ok"})
+    assert gumloop._main(["flow", "f1", "--base-url", server.base, "--user-id", "u7"]) == 0
+    assert server.requests[0].json["user_id"] == "u7" and json.loads(capsys.readouterr().out) == {"summary": "ok"}
+
+
+def legacy_client(*args: Any, **kwargs: Any) -> gumloop.GumloopClient:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return gumloop.GumloopClient(*args, **kwargs)
+
+
+@pytest.mark.parametrize("state, how", [("FAILED", "failed"), ("TERMINATED", "was terminated")])
+def test_a_failed_flow_says_why_with_its_log(server, monkeypatch, capsys, no_sleep, state, how):
+    flow_server(server, [state])
+    with legacy_client("k", "u", base_url=server.base) as c:
+        with pytest.raises(gumloop.FlowRunError) as info:
+            c.run_flow("f1", {})
+    assert str(info.value) == "flow run run-1 %s: ['step %s']" % (how, state) and info.value.log == ["step " + state]
+    flow_server(server, [state])
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    assert gumloop._main(["flow", "f1", "--base-url", server.base, "--user-id", "u"]) == 1
+    assert capsys.readouterr().err == "error: flow run run-1 %s: ['step %s']\n" % (how, state)
+
+
+def test_legacy_client_headers_and_a_stream_host_it_never_uses(server, monkeypatch):
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", "not a url")  # read by Gumloop, never by the flows client
+    c = legacy_client("key-1", "u", base_url=server.base)
+    assert c.headers["Authorization"] == "Bearer key-1" and c.headers["Content-Type"] == "application/json"
+    assert c.headers["User-Agent"].startswith("gumloop-lite/")
+    c.api_key = "key-2"  # settable, as the official attribute: the next call sends it
+    server.then(ok({"state": "DONE", "outputs": {}}))
+    c.get_run_status("r")
+    assert server.requests[0].headers["authorization"] == "Bearer key-2" and c.headers["Authorization"] == "Bearer key-2"
+    c.close()
