@@ -4531,9 +4531,9 @@ _FLT_SMUGGLED = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-L
 _FLT_JUNK = b"\x00\x15\x03\x01junk \xff\xfe not http\r\n\r\n"
 _FLT_BEHAVIOURS = (
     "pass", "reset-mid-request", "reset-before-response", "reset-after-first-bytes", "reset-mid-response",
-    "close-before-answer", "truncate", "stall", "delay", "idle-close", "garbage-instead", "garbage-after",
+    "close-before-answer", "truncate", "stall", "delay", "idle-close", "garbage-instead", "garbage-after", "trickle",
 )
-_FLT_WEIGHTS = (10, 2, 2, 2, 2, 2, 2, 1, 2, 2, 1, 2)
+_FLT_WEIGHTS = (10, 2, 2, 2, 2, 2, 2, 1, 2, 2, 1, 2, 2)
 
 
 class _FltReader:
@@ -4706,6 +4706,15 @@ class _FltProxy:
                 resp, head_end = _flt_read_response(urd)  # the server has acted once this returns
                 if head_end is None:
                     return  # the server closed without a whole answer: so does the proxy
+                if behaviour == "trickle":
+                    # The whole answer one byte at a time, 0.4 to 1.4 s in all: some within the
+                    # call's budget, some past it (then a timeout, never a cut answer taken whole).
+                    delay = (0.4 + frac) / len(resp)
+                    for i in range(len(resp)):
+                        cs.sendall(resp[i:i + 1])
+                        if self.stop.wait(delay):
+                            return
+                    continue
                 if behaviour in ("pass", "delay", "garbage-after"):
                     if behaviour == "delay":
                         self.stop.wait(pause)
@@ -5041,7 +5050,12 @@ class _FltRawServer:
                 with self.lock:
                     self.requests.append((method.decode(), target.decode(), conn))
                 data, close = self.answer(target.decode())
-                cs.sendall(data)
+                if isinstance(data, _FltTrickle):  # a slow peer: one byte at a time
+                    for i in range(len(data)):
+                        cs.sendall(data[i:i + 1])
+                        time.sleep(data.delay)
+                else:
+                    cs.sendall(data)
                 if close:
                     return
         except OSError:
@@ -5064,6 +5078,18 @@ class _FltRawServer:
                 pass
         for t in threads:
             t.join(WAIT)
+
+
+class _FltTrickle(bytes):
+    """A table answer the server sends one byte every `delay` seconds; the call's timeout is `budget`."""
+
+    delay: float
+    budget: float
+
+    def __new__(cls, data: bytes, delay: float, budget: float) -> "_FltTrickle":
+        self = super().__new__(cls, data)
+        self.delay, self.budget = delay, budget
+        return self
 
 
 _FLT_BODY = b'{"case": "own"}'
@@ -5152,6 +5178,17 @@ _FLT_TABLE: List[Tuple[str, bytes, bool, Tuple[Any, ...], bool]] = [
     ("second-response-after-204", b"HTTP/1.1 204 No Content\r\n\r\n" + _FLT_SMUGGLED, False, (_FLT_OK, None, None, b""), False),
     ("bytes-after-the-end", _flt_cl() + b"GARBAGE\r\n", False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
     ("body-longer-than-content-length", _flt_head(b"Content-Length: 2\r\n") + b"{}" + _FLT_SMUGGLED, False, (_FLT_OK, None, {}, b"{}"), False),
+    # 304 has no body whatever its head says (RFC 9112 section 6.3): the call returns none; the
+    # chunked bytes after the head are no answer, so that connection serves nothing else
+    # a 304 (not followed: its APIStatusError) has no body whatever its head says
+    ("304-chunked-with-body", b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n" + framed(b"stale body") + b"0\r\n\r\n",
+     False, (_FLT_ERR, gumloop.APIStatusError, None, None), True),
+    ("304-content-length-no-body", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", False,
+     (_FLT_ERR, gumloop.APIStatusError, None, None), False),
+    ("head-content-length-no-body", _flt_head(b"Content-Length: 5\r\n"), False, (_FLT_OK, None, None, b""), False),  # asked with HEAD
+    # a slow peer: the whole answer within the call's budget, else APITimeoutError (never a cut answer)
+    ("trickle-past-the-budget", _FltTrickle(_flt_cl(), 0.012, 0.5), False, (_FLT_EITHER, gumloop.APITimeoutError, _FLT_VALUE, _FLT_BODY), False),
+    ("trickle-within-the-budget", _FltTrickle(_flt_chunked(), 0.001, 2.0), False, (_FLT_OK, None, _FLT_VALUE, _FLT_BODY), False),
 ]
 
 
@@ -5185,12 +5222,12 @@ def test_faults_raw_response_table_gives_own_answer_or_error_then_the_next_reque
         return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body), False
 
     srv = _FltRawServer(answer)
-    c = gumloop.Gumloop(CANARY, base_url=srv.base, timeout=2.0, max_retries=0)
+    c = gumloop.Gumloop(CANARY, base_url=srv.base, timeout=getattr(data, "budget", 2.0), max_retries=0)
     kind, error, json_value, raw_value = expect
     want = raw_value if mode == "raw" else json_value
     try:
         try:
-            got: Any = c.request("GET", "case", raw=mode == "raw")
+            got: Any = c.request("HEAD" if name.startswith("head-") else "GET", "case", raw=mode == "raw")
         except BaseException as exc:  # noqa: BLE001
             got = exc
         if kind == _FLT_OK and want is _FltNotJson:
@@ -5798,3 +5835,609 @@ def test_legacy_client_headers_and_a_stream_host_it_never_uses(server, monkeypat
     c.get_run_status("r")
     assert server.requests[0].headers["authorization"] == "Bearer key-2" and c.headers["Authorization"] == "Bearer key-2"
     c.close()
+
+
+# -- Issue 22: time budget, ownership, real-server behaviours --
+#
+# `timeout` / `stream_timeout` is the whole call's budget (retries, waits and every read in
+# it); a closed client stays closed; a cancel or close reaches only its own connection; and
+# what real servers do (close at once after each answer, gzip, an early 413, HTTP/2 only, a
+# proxy that drops the request) is named for what it is. Helpers are prefixed _i22.
+
+
+class _I22RawServer:
+    """127.0.0.1:0, plain sockets: `serve(sock, conn_number, server)` runs for each connection
+    in a thread of its own, then the socket is closed. `stop` is set at close()."""
+
+    def __init__(self, serve: Callable[[socket.socket, int, "_I22RawServer"], None], rcvbuf: int = 0) -> None:
+        self.serve = serve
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.seen: List[Tuple[int, bytes]] = []  # connection number, the request as it came
+        self.socks: List[socket.socket] = []
+        self.threads: List[threading.Thread] = []
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # inherited by the accepted sockets: an upload fills it soon
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.base = "http://127.0.0.1:%d/api/v1" % self.port
+        self.connections = 0
+        t = threading.Thread(target=self._accept, daemon=True)
+        self.threads.append(t)
+        t.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                cs, _ = self.listener.accept()
+            except OSError:
+                return
+            cs.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self.lock:
+                self.connections += 1
+                n = self.connections
+                t = threading.Thread(target=self._run, args=(cs, n), daemon=True)
+                self.socks.append(cs)
+                self.threads.append(t)
+            t.start()
+
+    def _run(self, cs: socket.socket, n: int) -> None:
+        try:
+            self.serve(cs, n, self)
+        except (OSError, EOFError):
+            pass
+        finally:
+            cs.close()
+
+    def record(self, n: int, request: bytes) -> None:
+        with self.lock:
+            self.seen.append((n, request))
+
+    def close(self) -> None:
+        self.stop.set()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        with self.lock:
+            socks, threads = list(self.socks), list(self.threads)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in threads:
+            t.join(WAIT)
+
+
+def _i22_answer(body: bytes = b'{"ok": true}', status: bytes = b"200 OK", fields: bytes = b"") -> bytes:
+    return (b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n" + fields
+            + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def _i22_seconds_in(message: str) -> Optional[float]:
+    m = re.search(r"after (\d+(?:\.\d+)?) ?s\b", message)
+    return float(m.group(1)) if m else None
+
+
+def _i22_trickle(r: Reply, data: bytes, every: float, stop: threading.Event) -> bool:
+    """Write `data` one byte every `every` seconds; False once the server stops or the peer is gone."""
+    for i in range(len(data)):
+        if stop.wait(every):
+            return False
+        try:
+            r.h.wfile.write(data[i:i + 1])
+        except OSError:
+            return False
+    return True
+
+
+# -- Time limits ---------------------------------------------------------------
+
+
+def test_i22_timeout_is_the_whole_calls_budget_across_retries(server):
+    # Each attempt's answer comes after 3 s: with timeout=1 the call ends after about 1 s in
+    # all, not after 1 s per attempt plus the backoffs (three attempts: 4 s and more).
+    def slow(req: Recorded, r: Reply) -> None:
+        if not server.release.wait(3.0):
+            r.json({"late": True})
+
+    server.default = slow
+    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.APITimeoutError) as info:
+            c.request("GET", "slow")
+    finally:
+        c.close()
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, "%.2f s: %s" % (elapsed, info.value)
+    taken = _i22_seconds_in(str(info.value))
+    assert taken is not None and 0.9 <= taken <= elapsed + 0.5, (str(info.value), elapsed)
+
+
+def test_i22_a_retry_after_past_the_budget_is_not_waited_for(server):
+    server.default = lambda req, r: r.json({"error": {"message": "slow down"}}, 429, {"Retry-After": "4"})
+    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.RateLimitError):
+            c.request("GET", "x")
+    finally:
+        c.close()
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, "%.2f s after %d attempts" % (elapsed, len(server.requests))
+    assert len(server.requests) == 1  # the wait for the retry would end past the budget
+
+
+def test_i22_a_backoff_past_the_budget_is_not_waited_for(server):
+    # 503 on every attempt; max_retries=4 waits about 0.5 + 1 + 2 + 4 s in all, far past timeout=1.
+    server.default = lambda req, r: r.json({"error": {"message": "busy"}}, 503)
+    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=4)
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.APIStatusError) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+    elapsed = time.monotonic() - started
+    assert info.value.status_code == 503
+    assert elapsed < 2.5, "%.2f s after %d attempts" % (elapsed, len(server.requests))
+
+
+@pytest.mark.parametrize("form", ["chat-stream_timeout", "generic-timeout"])
+def test_i22_stream_timeout_bounds_a_stream_whose_chunk_size_line_trickles(server, form):
+    # After one event, the next chunk-size line arrives one byte every 0.25 s for 8 s: every
+    # read gets a byte in time, and still the stream ends after its 1 s.
+    payload = sse_bytes(chunk("late"))
+
+    def handler(req: Recorded, r: Reply) -> None:
+        r.start_chunked()
+        r.chunk(sse_bytes(chunk("a")) if "chat" in req.path else b"data: a\n\n")
+        line = b"%x;pad=%s" % (len(payload), b"x" * 25)  # 32 bytes: 8 s
+        if _i22_trickle(r, line, 0.25, server.release):
+            r.h.wfile.write(b"\r\n" + payload + b"\r\n0\r\n\r\n")
+
+    server.default = handler
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0,
+                        timeout=WAIT, stream_timeout=1 if form == "chat-stream_timeout" else WAIT)
+    got: List[Any] = []
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.APITimeoutError):
+            if form == "chat-stream_timeout":
+                for ch in c.chat.completions.create(model="m", messages=[], stream=True):
+                    got.append(ch.choices[0].delta.content)
+            else:
+                for event in c.stream("GET", "events", timeout=1):
+                    got.append(event.data)
+    finally:
+        c.close()
+    elapsed = time.monotonic() - started
+    assert got == ["a"] and elapsed < 2.5, (got, elapsed)
+
+
+def test_i22_a_unary_answer_whose_head_trickles_times_out_within_the_budget(server):
+    def handler(req: Recorded, r: Reply) -> None:
+        r.h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        if _i22_trickle(r, b"X-Pad: " + b"p" * 23 + b"\r\n", 0.2, server.release):  # 6 s
+            r.h.wfile.write(b"Content-Length: 2\r\n\r\n{}")
+
+    server.default = handler
+    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.APITimeoutError):
+            c.request("GET", "x")
+    finally:
+        c.close()
+    assert time.monotonic() - started < 2.5
+
+
+def test_i22_run_flow_timeout_bounds_a_slow_poll(server):
+    def slow_poll(req: Recorded, r: Reply) -> None:
+        if not server.release.wait(5.0):
+            r.json({"state": "RUNNING", "outputs": {}, "log": []})
+
+    server.then(ok({"run_id": "run-1"}))
+    server.default = slow_poll
+    c = flows_client(server)
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.FlowTimeoutError):
+            c.run_flow("flow-1", timeout=1)
+    finally:
+        c.close()
+    assert time.monotonic() - started < 2.5
+
+
+def test_i22_a_thousand_interim_answers_are_refused(server):
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+    server.then(raw_response(early * 1000 + b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 2\r\n\r\n{}"))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=5, max_retries=0)
+    try:
+        with pytest.raises(gumloop.APIConnectionError) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+    assert "interim" in str(info.value), str(info.value)
+
+
+def test_i22_interim_answers_cannot_stretch_the_budget(server):
+    def handler(req: Recorded, r: Reply) -> None:
+        for _ in range(50):  # one every 0.1 s for 5 s
+            if server.release.wait(0.1):
+                return
+            r.h.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+        r.json({"late": True})
+
+    server.default = handler
+    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(gumloop.APITimeoutError):
+            c.request("GET", "x")
+    finally:
+        c.close()
+    assert time.monotonic() - started < 2.5
+
+
+# -- Ownership -----------------------------------------------------------------
+
+
+def _i22_assert_closed_error(exc: BaseException) -> None:
+    assert isinstance(exc, gumloop.GumloopError) and isinstance(exc, RuntimeError), repr(exc)
+    assert "closed" in str(exc).lower(), str(exc)
+
+
+def test_i22_a_closed_client_stays_closed(server):
+    server.default = lambda req, r: (r.sse([chunk("a")]) if req.path.endswith("/chat/completions") and req.json.get("stream")
+                                     else r.sse([b"data: e\n\n"], done=False) if req.path.endswith("/events") else r.json({"ok": 1}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, timeout=WAIT, max_retries=0)
+    assert c.request("GET", "x") == {"ok": 1}
+    c.close()
+    calls = {
+        "request": lambda: c.request("GET", "x"),
+        "chat": lambda: c.chat.completions.create(model="m", messages=[]),
+        "chat-stream": lambda: list(c.chat.completions.create(model="m", messages=[], stream=True)),
+        "stream": lambda: list(c.stream("GET", "events")),
+        "mcp": lambda: c.mcp.list_servers(),
+    }
+    for name, call in calls.items():
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001
+            _i22_assert_closed_error(exc)
+        else:
+            pytest.fail("%s after close() did not raise" % name)
+    assert len(server.requests) == 1 and server.connections == 1  # nothing was sent after close()
+
+
+def test_i22_a_closed_async_client_stays_closed(server):
+    server.default = lambda req, r: r.json({"ok": 1})
+
+    async def main() -> List[BaseException]:
+        c = async_client(server, max_retries=0)
+        assert await c.request("GET", "x") == {"ok": 1}
+        await c.aclose()
+        errors = []
+        for call in (lambda: c.request("GET", "x"), lambda: c.mcp.list_servers(),
+                     lambda: c.chat.completions.create(model="m", messages=[], stream=True)):
+            try:
+                await call()
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+        return errors
+
+    errors = run_async(main())
+    assert len(errors) == 3
+    for exc in errors:
+        _i22_assert_closed_error(exc)
+    assert len(server.requests) == 1
+
+
+def test_i22_a_closed_flows_client_stays_closed(server):
+    server.default = lambda req, r: r.json({"state": "DONE", "outputs": {"x": 1}} if "get_pl_run" in req.path else {"run_id": "run-1"})
+    c = flows_client(server)
+    assert c.get_run_status("run-1")["state"] == "DONE"
+    c.close()
+    calls = {"get_run_status": lambda: c.get_run_status("run-1"), "start_flow": lambda: c.start_flow("flow-1"),
+             "run_flow": lambda: c.run_flow("flow-1", timeout=5)}
+    for name, call in calls.items():
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001
+            _i22_assert_closed_error(exc)
+        else:
+            pytest.fail("%s after close() did not raise" % name)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("kind", ["chat", "generic"])
+def test_i22_close_ends_a_stream_still_open(server, kind):
+    disconnected = threading.Event()
+    server.then(gated_stream([chunk("a")], [chunk("b")], threading.Event(), disconnected))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, timeout=WAIT, stream_timeout=WAIT)
+    if kind == "chat":
+        stream: Any = c.chat.completions.create(model="m", messages=[], stream=True)
+    else:
+        stream = c.stream("POST", "chat/completions", json={"stream": True})
+    try:
+        assert next(stream) is not None
+        c.close()
+        assert disconnected.wait(2.0), "the stream's connection was still open after close()"
+        assert isinstance(_next_in_thread(stream, 2.0), StopIteration)
+    finally:
+        stream.close()
+        c.close()
+    assert server.connections == 1
+
+
+def _i22_blocking_stream(framing: str) -> Handler:
+    """One event, then nothing until the client hangs up: framed by length, chunks, or the close."""
+    first = sse_bytes(chunk("a"))
+
+    def handler(req: Recorded, r: Reply) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        if framing == "length":
+            head += b"Content-Length: %d\r\n" % (len(first) + 100000)
+            body = first
+        elif framing == "chunked":
+            head += b"Transfer-Encoding: chunked\r\n"
+            body = framed(first)
+        else:
+            body = first
+        r.h.wfile.write(head + b"\r\n" + body)
+        r.wait_for_disconnect(WAIT)
+        r.close()
+
+    return handler
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "until-close"])
+def test_i22_close_from_another_thread_ends_the_readers_loop_quietly(server, framing):
+    server.default = _i22_blocking_stream(framing)
+    c = gumloop.Gumloop(CANARY, base_url=server.base, stream_base_url=server.base, timeout=WAIT, stream_timeout=WAIT, max_retries=0)
+    outcomes: List[Any] = []
+    # The woken reader and the closing thread interleave finely, and a busy thread takes the
+    # interpreter between them: either may go on first, so every order shows in 20 rounds.
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    spin_stop = threading.Event()
+
+    def spin() -> None:
+        while not spin_stop.is_set():
+            pass
+
+    spinner = threading.Thread(target=spin, daemon=True)
+    spinner.start()
+    try:
+        for _ in range(20):
+            stream = c.chat.completions.create(model="m", messages=[], stream=True)
+            assert next(stream).choices[0].delta.content == "a"
+            box: List[Any] = []
+
+            def read(s: Any = stream, box: List[Any] = box) -> None:
+                try:
+                    box.append([ch for ch in s])
+                except BaseException as exc:  # noqa: BLE001
+                    box.append(exc)
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            assert _wait_until_blocked_in_socket_read(reader)
+            stream.close()
+            reader.join(WAIT)
+            assert not reader.is_alive()
+            outcomes.append(box[0])
+    finally:
+        spin_stop.set()
+        spinner.join(WAIT)
+        sys.setswitchinterval(switch)
+        c.close()
+    assert [repr(o) for o in outcomes if o != []] == []
+
+
+def test_i22_a_cancel_never_reaches_a_call_that_took_over_the_connection(server, monkeypatch):
+    # Task A's GET is cancelled just as its answer arrives; POSTs of other tasks run on the same
+    # client. The loop thread is made slow to shut a socket down (as a descheduled thread is):
+    # meanwhile A's connection may go back to the pool and carry a POST -- which the cancel
+    # must never reach.
+    import random as _random
+
+    rng = _random.Random(22)
+    loop_thread: List[int] = []
+    real_shutdown = socket.socket.shutdown
+
+    def slow_shutdown(self: socket.socket, how: int) -> None:
+        if loop_thread and threading.get_ident() == loop_thread[0]:
+            time.sleep(0.004)
+        real_shutdown(self, how)
+
+    monkeypatch.setattr(socket.socket, "shutdown", slow_shutdown)
+    arrived, go = threading.Event(), threading.Event()
+
+    def answer(req: Recorded, r: Reply) -> None:
+        if req.path.endswith("/a"):
+            arrived.set()
+            go.wait(WAIT)
+        r.json({"path": req.path, "n": (req.json or {}).get("n")})
+
+    server.default = answer
+    posted: List[int] = []
+    failures: List[str] = []
+
+    async def post(c: gumloop.AsyncGumloop, n: int) -> None:
+        try:
+            got = await c.request("POST", "b", json={"n": n})
+            assert got == {"path": "/api/v1/b", "n": n}, got
+        except gumloop.GumloopError as exc:
+            failures.append("%d: %s" % (n, exc))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop_thread.append(threading.get_ident())
+        c = async_client(server, max_retries=0)
+        try:
+            await asyncio.gather(*[post(c, -i - 1) for i in range(12)])  # workers and pooled connections ready
+            n = 0
+            deadline = time.monotonic() + 2.5
+            while time.monotonic() < deadline:
+                arrived.clear()
+                go.clear()
+                a = asyncio.ensure_future(c.request("GET", "a"))
+                assert await loop.run_in_executor(None, arrived.wait, WAIT)
+                posts = [asyncio.ensure_future(post(c, n + i)) for i in range(8)]
+                posted.extend(range(n, n + 8))
+                n += 8
+                go.set()
+                for _ in range(rng.randint(0, 3)):
+                    await asyncio.sleep(0)
+                a.cancel()
+                try:
+                    await a
+                except (asyncio.CancelledError, gumloop.GumloopError):
+                    pass
+                await asyncio.gather(*posts)
+        finally:
+            go.set()
+            await c.aclose()
+
+    run_async(main())
+    assert failures == []
+    bodies = [r.json["n"] for r in server.requests if r.method == "POST" and r.json["n"] >= 0]
+    assert sorted(bodies) == posted  # each POST received once
+    assert _client_threads() == []
+
+
+# -- Real-server behaviours ----------------------------------------------------
+
+
+def test_i22_a_peer_closing_right_after_each_answer_fails_at_most_one_post():
+    # Each connection serves one request: the answer (keep-alive, no `Connection: close`), then
+    # the peer closes ~0.2 ms later. POSTs sent one right after another must not keep meeting
+    # a connection that is on its way out.
+    def serve(cs: socket.socket, n: int, srv: _I22RawServer) -> None:
+        req = _flt_read_request(_FltReader(cs))
+        srv.record(n, req)
+        body = req.partition(b"\r\n\r\n")[2]
+        cs.sendall(_i22_answer(b'{"echo": %s}' % body))
+        time.sleep(0.0002)
+
+    srv = _I22RawServer(serve)
+    c = gumloop.Gumloop(CANARY, base_url=srv.base, timeout=5, max_retries=2)
+    failed: List[Tuple[int, str]] = []
+    try:
+        for i in range(30):
+            try:
+                assert c.request("POST", "charge", json={"n": i}) == {"echo": {"n": i}}
+            except gumloop.APIConnectionError as exc:
+                failed.append((i, str(exc)))
+    finally:
+        c.close()
+        srv.close()
+    bodies = [json.loads(req.partition(b"\r\n\r\n")[2])["n"] for _, req in srv.seen]
+    assert len(bodies) == len(set(bodies)), "a POST body was received twice"
+    assert len(failed) <= 1, failed
+
+
+def test_i22_gzip_content_encoding_on_a_json_answer_is_named(server, client):
+    import gzip
+
+    server.then(raw(200, gzip.compress(json.dumps({"ok": 1}).encode()), headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(gumloop.GumloopError) as info:
+        client.request("GET", "x")
+    assert "gzip" in str(info.value), str(info.value)
+    assert server.requests[0].headers.get("accept-encoding") == "identity"
+
+
+def test_i22_gzip_content_encoding_on_a_chat_stream_is_named(server, client):
+    import gzip
+
+    def handler(req: Recorded, r: Reply) -> None:
+        r.start_chunked(headers={"Content-Encoding": "gzip"})
+        r.chunk(gzip.compress(sse_bytes(chunk("a")) + b"data: [DONE]\n\n"))
+        r.end_chunked()
+
+    server.then(handler)
+    got: List[Any] = []
+    with pytest.raises(gumloop.GumloopError) as info:
+        for ch in client.chat.completions.create(model="m", messages=[], stream=True):
+            got.append(ch)
+    assert "gzip" in str(info.value) and got == [], (str(info.value), got)
+
+
+@pytest.mark.parametrize("status,cls", [(413, gumloop.APIStatusError), (401, gumloop.UnauthorizedError)])
+def test_i22_an_early_answer_to_a_big_upload_is_that_answer(status, cls):
+    # The server reads the head of a 5 MB POST, answers at once and closes without reading
+    # the body (its receive buffer is small: the upload cannot all sit in the buffers).
+    reason = {413: b"Payload Too Large", 401: b"Unauthorized"}[status]
+
+    def serve(cs: socket.socket, n: int, srv: _I22RawServer) -> None:
+        head = _FltReader(cs).until(b"\r\n\r\n")
+        srv.record(n, head)
+        cs.sendall(_i22_answer(b'{"error": {"message": "no"}}', b"%d %s" % (status, reason), b"Connection: close\r\n"))
+        srv.stop.wait(0.3)  # then the close, the body unread: a reset
+
+    srv = _I22RawServer(serve, rcvbuf=65536)
+    c = gumloop.Gumloop(CANARY, base_url=srv.base, timeout=5, max_retries=2)
+    try:
+        with pytest.raises(gumloop.GumloopError) as info:
+            c.request("POST", "upload", json={"blob": "x" * (5 << 20)})
+    finally:
+        c.close()
+        srv.close()
+    assert isinstance(info.value, cls) and info.value.status_code == status, repr(info.value)
+    assert srv.connections == 1 and len(srv.seen) == 1
+
+
+_I22_SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+_I22_GOAWAY = b"\x00\x00\x08\x07\x00\x00\x00\x00\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x01"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("answer", [
+    _I22_SETTINGS + _I22_GOAWAY,
+    b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" + _I22_SETTINGS + _I22_GOAWAY,
+], ids=["h2-frames", "unsolicited-101"])
+def test_i22_a_server_that_does_not_speak_http11_is_named_so(method, answer):
+    def serve(cs: socket.socket, n: int, srv: _I22RawServer) -> None:
+        srv.record(n, _flt_read_request(_FltReader(cs)))
+        cs.sendall(answer)
+
+    srv = _I22RawServer(serve)
+    c = gumloop.Gumloop(CANARY, base_url=srv.base, timeout=5, max_retries=0)
+    try:
+        with pytest.raises(gumloop.APIConnectionError) as info:
+            c.request(method, "x", json={"a": 1} if method == "POST" else None)
+    finally:
+        c.close()
+        srv.close()
+    message = str(info.value)
+    assert "HTTP/1.1" in message and "may have been processed" not in message, message
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("how", ["close", "reset"])
+def test_i22_a_request_dropped_inside_a_plain_proxy_names_the_proxy(method, how):
+    def serve(cs: socket.socket, n: int, srv: _I22RawServer) -> None:
+        srv.record(n, _flt_read_request(_FltReader(cs)))
+        if how == "reset":
+            cs.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    proxy = _I22RawServer(serve)
+    api_port = _unused_port()
+    c = gumloop.Gumloop(CANARY, base_url="http://127.0.0.1:%d/api/v1" % api_port,
+                        proxy="http://127.0.0.1:%d" % proxy.port, timeout=5, max_retries=0)
+    try:
+        with pytest.raises(gumloop.APIConnectionError) as info:
+            c.request(method, "x", json={"a": 1} if method == "POST" else None)
+    finally:
+        c.close()
+        proxy.close()
+    assert proxy.seen and proxy.seen[0][1].split(b" ")[1].startswith(b"http://127.0.0.1:%d/" % api_port)
+    assert "127.0.0.1:%d" % proxy.port in str(info.value), str(info.value)
