@@ -2635,6 +2635,28 @@ class Gumloop:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    if not TYPE_CHECKING:  # type checkers go on reporting a misspelt attribute
+
+        def __getattr__(self, name: str) -> NoReturn:
+            _no_attribute(self, name)
+
+
+# The official SDK's resource groups this file does not wrap: each endpoint is one
+# `client.request` / `client.stream` call away, and reading one says so.
+_UNWRAPPED_GROUPS = frozenset((
+    "agents", "sessions", "models", "skills", "artifacts", "brain", "teams", "organizations", "evaluations",
+    "browser_profiles", "decisions", "wiki", "voice", "sync", "oauth",
+))
+
+
+def _no_attribute(obj: object, name: str) -> "NoReturn":
+    if name in _UNWRAPPED_GROUPS:
+        raise AttributeError(
+            "%s.%s is not wrapped by gumloop.py: reach its endpoints with client.request(...) / client.stream(...) "
+            '(README: "Everything else the API offers")' % (type(obj).__name__, name)
+        )
+    raise AttributeError("%r object has no attribute %r" % (type(obj).__name__, name))
+
 
 # `client.chat.completions`.
 class Completions:
@@ -3015,6 +3037,11 @@ class AsyncGumloop:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
+
+    if not TYPE_CHECKING:  # type checkers go on reporting a misspelt attribute
+
+        def __getattr__(self, name: str) -> NoReturn:
+            _no_attribute(self, name)
 
 
 class _AsyncEvents:

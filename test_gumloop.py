@@ -6441,3 +6441,15 @@ def test_i22_a_request_dropped_inside_a_plain_proxy_names_the_proxy(method, how)
         proxy.close()
     assert proxy.seen and proxy.seen[0][1].split(b" ")[1].startswith(b"http://127.0.0.1:%d/" % api_port)
     assert "127.0.0.1:%d" % proxy.port in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("group", ["agents", "sessions", "models", "skills", "artifacts", "brain", "teams", "organizations",
+                                   "evaluations", "browser_profiles", "decisions", "wiki", "voice", "sync", "oauth"])
+def test_unwrapped_official_groups_say_how_to_reach_them(group):
+    for client in (gumloop.Gumloop("t"), gumloop.AsyncGumloop("t")):
+        with pytest.raises(AttributeError) as info:
+            getattr(client, group)
+        assert "client.request(" in str(info.value) and "Everything else the API offers" in str(info.value)
+    with pytest.raises(AttributeError) as other:
+        gumloop.Gumloop("t").no_such_thing
+    assert str(other.value) == "'Gumloop' object has no attribute 'no_such_thing'"
