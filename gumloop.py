@@ -1347,12 +1347,30 @@ class _BoundedReads(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    drained = False  # set by _Reader.close(): no more reads
+
     def readinto(self, buffer: Any) -> Optional[int]:
+        if self.drained:
+            return None  # "no data": _Reader.close() looks only at what is buffered
         self.sock.settimeout(_seconds_left(self.conn.deadline))
         return self.raw.readinto(buffer)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.raw.close()
+        super().close()
+
+
+class _Reader(io.BufferedReader):
+    # A response's buffered reader, which notes when it is closed whether it held bytes past
+    # the response: bytes no request asked for, so the connection must serve no other.
+    # (Since 3.14 its buffer is 128 KiB, not 8: such bytes land here rather than in the
+    # socket, where the pool's check would see them.)
+    leftover = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.raw.drained = True  # first: peek() then reads nothing more
+            self.leftover = bool(self.peek(1))
         super().close()
 
 
@@ -1591,7 +1609,7 @@ def _http_response_class() -> Any:
     class _Response(http.client.HTTPResponse):
         def __init__(self, sock: Any, conn: _Conn, *args: Any, **kwargs: Any) -> None:
             super().__init__(sock, *args, **kwargs)
-            self.fp = io.BufferedReader(_BoundedReads(sock, conn, self.fp.detach()))
+            self.fp = self.reader = _Reader(_BoundedReads(sock, conn, self.fp.detach()))
 
         def begin(self, *args: Any, **kwargs: Any) -> None:  # 3.15 passes _max_headers
             fp, self.fp = self.fp, _HeadReader(self.fp)  # type: ignore[assignment]
@@ -1998,7 +2016,9 @@ class _Transport:
             reusable = False  # cancelled: it may have been shut down
         with self._lock:
             self._busy.discard(conn)
-        if reusable and conn.http.sock is not None:
+        # Bytes past the response, buffered or arrived already (in the socket or in TLS),
+        # keep it out of the pool: a later one might pass the pool's check.
+        if reusable and conn.http.sock is not None and not response.reader.leftover and not _readable(conn.sock):  # type: ignore[union-attr]
             conn.max_idle = _idle_limit(response)  # type: ignore[arg-type]  # reusable: a response was read
             self._pool.give(conn)  # which closes it when the client is closed
         else:
