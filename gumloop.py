@@ -1369,7 +1369,7 @@ class _Reader(io.BufferedReader):
 
     def close(self) -> None:
         if not self.closed:
-            self.raw.drained = True  # first: peek() then reads nothing more
+            self.raw.drained = True  # type: ignore[attr-defined]  # a _BoundedReads: peek() then reads nothing more
             self.leftover = bool(self.peek(1))
         super().close()
 
