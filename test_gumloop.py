@@ -5008,64 +5008,54 @@ def test_faults_injected_between_clients_and_server_never_cross_duplicate_or_sho
 # A raw-socket server and a table of well-formed and malformed answers ########
 
 
-class _FltRawServer:
-    """127.0.0.1:0, plain sockets: each request on a connection is answered with the bytes
-    `answer(target)` returns, then the connection is closed when it says so."""
+class _RawListener:
+    """127.0.0.1:0, plain sockets: `handle(sock, connection_number)` runs for each connection
+    in a thread of its own, then the socket is closed. `stop` is set at close()."""
 
-    def __init__(self, answer: Callable[[str], Tuple[bytes, bool]]) -> None:
-        self.answer = answer
+    def __init__(self, rcvbuf: int = 0) -> None:
         self.lock = threading.Lock()
-        self.requests: List[Tuple[str, str, int]] = []  # method, target, connection number
+        self.stop = threading.Event()
         self.socks: List[socket.socket] = []
         self.threads: List[threading.Thread] = []
+        self.connections = 0
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # inherited by the accepted sockets: an upload fills it soon
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.base = "http://127.0.0.1:%d/api/v1" % self.listener.getsockname()[1]
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.base = "http://127.0.0.1:%d/api/v1" % self.port
         t = threading.Thread(target=self._accept, daemon=True)
         self.threads.append(t)
         t.start()
 
+    def handle(self, cs: socket.socket, conn: int) -> None:
+        raise NotImplementedError
+
     def _accept(self) -> None:
-        n = 0
         while True:
             try:
                 cs, _ = self.listener.accept()
             except OSError:
                 return
-            n += 1
-            t = threading.Thread(target=self._serve, args=(cs, n), daemon=True)
+            cs.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
+                self.connections += 1
+                t = threading.Thread(target=self._run, args=(cs, self.connections), daemon=True)
                 self.socks.append(cs)
                 self.threads.append(t)
             t.start()
 
-    def _serve(self, cs: socket.socket, conn: int) -> None:
-        rd = _FltReader(cs)
+    def _run(self, cs: socket.socket, conn: int) -> None:
         try:
-            while True:
-                try:
-                    req = _flt_read_request(rd)
-                except (EOFError, OSError):
-                    return
-                method, target = req.split(b" ", 2)[:2]
-                with self.lock:
-                    self.requests.append((method.decode(), target.decode(), conn))
-                data, close = self.answer(target.decode())
-                if isinstance(data, _FltTrickle):  # a slow peer: one byte at a time
-                    for i in range(len(data)):
-                        cs.sendall(data[i:i + 1])
-                        time.sleep(data.delay)
-                else:
-                    cs.sendall(data)
-                if close:
-                    return
-        except OSError:
-            return
+            self.handle(cs, conn)
+        except (OSError, EOFError):
+            pass
         finally:
             cs.close()
 
     def close(self) -> None:
+        self.stop.set()
         try:
             self.listener.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -5080,6 +5070,33 @@ class _FltRawServer:
                 pass
         for t in threads:
             t.join(WAIT)
+
+
+class _FltRawServer(_RawListener):
+    """Each request on a connection is answered with the bytes `answer(target)` returns, then
+    the connection is closed when it says so."""
+
+    def __init__(self, answer: Callable[[str], Tuple[bytes, bool]]) -> None:
+        self.answer = answer
+        self.requests: List[Tuple[str, str, int]] = []  # method, target, connection number
+        super().__init__()
+
+    def handle(self, cs: socket.socket, conn: int) -> None:
+        rd = _FltReader(cs)
+        while True:
+            req = _flt_read_request(rd)
+            method, target = req.split(b" ", 2)[:2]
+            with self.lock:
+                self.requests.append((method.decode(), target.decode(), conn))
+            data, close = self.answer(target.decode())
+            if isinstance(data, _FltTrickle):  # a slow peer: one byte at a time
+                for i in range(len(data)):
+                    cs.sendall(data[i:i + 1])
+                    time.sleep(data.delay)
+            else:
+                cs.sendall(data)
+            if close:
+                return
 
 
 class _FltTrickle(bytes):
@@ -5847,72 +5864,20 @@ def test_legacy_client_headers_and_a_stream_host_it_never_uses(server, monkeypat
 # proxy that drops the request) is named for what it is. Helpers are prefixed _i22.
 
 
-class _I22RawServer:
-    """127.0.0.1:0, plain sockets: `serve(sock, conn_number, server)` runs for each connection
-    in a thread of its own, then the socket is closed. `stop` is set at close()."""
+class _I22RawServer(_RawListener):
+    """`serve(sock, conn_number, server)` runs for each connection; `record` keeps what came."""
 
     def __init__(self, serve: Callable[[socket.socket, int, "_I22RawServer"], None], rcvbuf: int = 0) -> None:
         self.serve = serve
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
         self.seen: List[Tuple[int, bytes]] = []  # connection number, the request as it came
-        self.socks: List[socket.socket] = []
-        self.threads: List[threading.Thread] = []
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:  # inherited by the accepted sockets: an upload fills it soon
-            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.port = self.listener.getsockname()[1]
-        self.base = "http://127.0.0.1:%d/api/v1" % self.port
-        self.connections = 0
-        t = threading.Thread(target=self._accept, daemon=True)
-        self.threads.append(t)
-        t.start()
+        super().__init__(rcvbuf)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                cs, _ = self.listener.accept()
-            except OSError:
-                return
-            cs.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self.lock:
-                self.connections += 1
-                n = self.connections
-                t = threading.Thread(target=self._run, args=(cs, n), daemon=True)
-                self.socks.append(cs)
-                self.threads.append(t)
-            t.start()
-
-    def _run(self, cs: socket.socket, n: int) -> None:
-        try:
-            self.serve(cs, n, self)
-        except (OSError, EOFError):
-            pass
-        finally:
-            cs.close()
+    def handle(self, cs: socket.socket, conn: int) -> None:
+        self.serve(cs, conn, self)
 
     def record(self, n: int, request: bytes) -> None:
         with self.lock:
             self.seen.append((n, request))
-
-    def close(self) -> None:
-        self.stop.set()
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        with self.lock:
-            socks, threads = list(self.socks), list(self.threads)
-        for sock in socks:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for t in threads:
-            t.join(WAIT)
 
 
 def _i22_answer(body: bytes = b'{"ok": true}', status: bytes = b"200 OK", fields: bytes = b"") -> bytes:
@@ -5940,6 +5905,19 @@ def _i22_trickle(r: Reply, data: bytes, every: float, stop: threading.Event) -> 
 # -- Time limits ---------------------------------------------------------------
 
 
+def _i22_fails_within(c: Any, error: Any, seconds: float = 2.5) -> Any:
+    # c.request("GET", "x") raises `error` within `seconds` (generous: the broken case takes 4 s or more).
+    started = time.monotonic()
+    try:
+        with pytest.raises(error) as info:
+            c.request("GET", "x")
+    finally:
+        c.close()
+    elapsed = time.monotonic() - started
+    assert elapsed < seconds, "%.2f s: %r" % (elapsed, info.value)
+    return info.value
+
+
 def test_i22_timeout_is_the_whole_calls_budget_across_retries(server):
     # Each attempt's answer comes after 3 s: with timeout=1 the call ends after about 1 s in
     # all, not after 1 s per attempt plus the backoffs (three attempts: 4 s and more).
@@ -5948,46 +5926,22 @@ def test_i22_timeout_is_the_whole_calls_budget_across_retries(server):
             r.json({"late": True})
 
     server.default = slow
-    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=2)
-    started = time.monotonic()
-    try:
-        with pytest.raises(gumloop.APITimeoutError) as info:
-            c.request("GET", "slow")
-    finally:
-        c.close()
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.5, "%.2f s: %s" % (elapsed, info.value)
-    taken = _i22_seconds_in(str(info.value))
-    assert taken is not None and 0.9 <= taken <= elapsed + 0.5, (str(info.value), elapsed)
+    error = _i22_fails_within(gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=2), gumloop.APITimeoutError)
+    taken = _i22_seconds_in(str(error))  # the real time the call took
+    assert taken is not None and 0.9 <= taken <= 3.0, str(error)
 
 
 def test_i22_a_retry_after_past_the_budget_is_not_waited_for(server):
     server.default = lambda req, r: r.json({"error": {"message": "slow down"}}, 429, {"Retry-After": "4"})
-    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=1)
-    started = time.monotonic()
-    try:
-        with pytest.raises(gumloop.RateLimitError):
-            c.request("GET", "x")
-    finally:
-        c.close()
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.0, "%.2f s after %d attempts" % (elapsed, len(server.requests))
+    _i22_fails_within(gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=1), gumloop.RateLimitError, 2.0)
     assert len(server.requests) == 1  # the wait for the retry would end past the budget
 
 
 def test_i22_a_backoff_past_the_budget_is_not_waited_for(server):
     # 503 on every attempt; max_retries=4 waits about 0.5 + 1 + 2 + 4 s in all, far past timeout=1.
     server.default = lambda req, r: r.json({"error": {"message": "busy"}}, 503)
-    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=4)
-    started = time.monotonic()
-    try:
-        with pytest.raises(gumloop.APIStatusError) as info:
-            c.request("GET", "x")
-    finally:
-        c.close()
-    elapsed = time.monotonic() - started
-    assert info.value.status_code == 503
-    assert elapsed < 2.5, "%.2f s after %d attempts" % (elapsed, len(server.requests))
+    error = _i22_fails_within(gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=4), gumloop.APIStatusError)
+    assert error.status_code == 503
 
 
 @pytest.mark.parametrize("form", ["chat-stream_timeout", "generic-timeout"])
@@ -6029,14 +5983,7 @@ def test_i22_a_unary_answer_whose_head_trickles_times_out_within_the_budget(serv
             r.h.wfile.write(b"Content-Length: 2\r\n\r\n{}")
 
     server.default = handler
-    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=2)
-    started = time.monotonic()
-    try:
-        with pytest.raises(gumloop.APITimeoutError):
-            c.request("GET", "x")
-    finally:
-        c.close()
-    assert time.monotonic() - started < 2.5
+    _i22_fails_within(gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=2), gumloop.APITimeoutError)
 
 
 def test_i22_run_flow_timeout_bounds_a_slow_poll(server):
@@ -6078,17 +6025,17 @@ def test_i22_interim_answers_cannot_stretch_the_budget(server):
         r.json({"late": True})
 
     server.default = handler
-    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=0)
-    started = time.monotonic()
-    try:
-        with pytest.raises(gumloop.APITimeoutError):
-            c.request("GET", "x")
-    finally:
-        c.close()
-    assert time.monotonic() - started < 2.5
+    _i22_fails_within(gumloop.Gumloop(CANARY, base_url=server.base, timeout=1, max_retries=0), gumloop.APITimeoutError)
 
 
 # -- Ownership -----------------------------------------------------------------
+
+
+def _i22_all_refused_as_closed(calls: Dict[str, Callable[[], Any]]) -> None:
+    for name, call in calls.items():
+        with pytest.raises(Exception) as info:
+            call()
+        _i22_assert_closed_error(info.value)
 
 
 def _i22_assert_closed_error(exc: BaseException) -> None:
@@ -6109,13 +6056,7 @@ def test_i22_a_closed_client_stays_closed(server):
         "stream": lambda: list(c.stream("GET", "events")),
         "mcp": lambda: c.mcp.list_servers(),
     }
-    for name, call in calls.items():
-        try:
-            call()
-        except Exception as exc:  # noqa: BLE001
-            _i22_assert_closed_error(exc)
-        else:
-            pytest.fail("%s after close() did not raise" % name)
+    _i22_all_refused_as_closed(calls)
     assert len(server.requests) == 1 and server.connections == 1  # nothing was sent after close()
 
 
@@ -6149,13 +6090,7 @@ def test_i22_a_closed_flows_client_stays_closed(server):
     c.close()
     calls = {"get_run_status": lambda: c.get_run_status("run-1"), "start_flow": lambda: c.start_flow("flow-1"),
              "run_flow": lambda: c.run_flow("flow-1", timeout=5)}
-    for name, call in calls.items():
-        try:
-            call()
-        except Exception as exc:  # noqa: BLE001
-            _i22_assert_closed_error(exc)
-        else:
-            pytest.fail("%s after close() did not raise" % name)
+    _i22_all_refused_as_closed(calls)
     assert len(server.requests) == 1
 
 
