@@ -158,6 +158,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.conn_count += 1
             self.conn_id = self.server.conn_count
 
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.server.lock:
+                self.server.closed_count += 1  # this connection ended: the client's EOF, or our close
+
     def log_message(self, *args: Any) -> None:
         pass
 
@@ -195,6 +202,7 @@ class _HTTPServer(ThreadingHTTPServer):
     owner: "Server"
     lock: threading.Lock
     conn_count: int
+    closed_count: int
 
 
 class _HTTPServer6(_HTTPServer):
@@ -218,6 +226,7 @@ class Server:
         self.httpd.owner = self
         self.httpd.lock = self.lock
         self.httpd.conn_count = 0
+        self.httpd.closed_count = 0
         if ssl_context is not None:
             self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.scheme = "https" if ssl_context is not None else "http"
@@ -239,6 +248,13 @@ class Server:
     @property
     def connections(self) -> int:
         return self.httpd.conn_count
+
+    @property
+    def open_connections(self) -> int:
+        """Connections accepted and not yet ended (an ended one has read EOF or been closed here)."""
+        with self.lock:
+            return self.httpd.conn_count - self.httpd.closed_count
+
     def then(self, *handlers: Handler) -> "Server":
         """Queue handlers for the next requests, in order; then the default answers."""
         with self.lock:
@@ -3521,6 +3537,79 @@ def test_dfx_error_body_json_but_not_an_object(server, status, body):
             assert str(info.value) == "Gumloop API returned HTTP %d" % status and info.value.status_code == status, mode
     finally:
         c.close()
+
+
+def test_stress_one_client_shared_by_16_threads_each_gets_its_own_answers(server):
+    # Written to expose a race on a free-threaded build (and seen on any build when it is
+    # there): 16 threads start at once on one client, 20 mixed calls each, and every answer
+    # echoes its call's id. After close(), no connection is left open and no thread remains.
+    n_threads, n_calls = 16, 20
+
+    def answer(req: Recorded, r: Reply) -> None:
+        if req.path == "/api/v1/chat/completions":
+            ident = req.json["messages"][0]["content"]
+            if req.json.get("stream"):
+                return r.sse([chunk("<" + ident), chunk(ident + ">")])
+            result = copy.deepcopy(CHAT_RESULT)
+            result["id"] = result["choices"][0]["message"]["content"] = ident
+            return r.json(result)
+        r.json({"path": req.path, "query": req.query, "body": req.json})
+
+    server.default = answer
+    threads_before = set(threading.enumerate())
+    # No retry: one would hide an exchange that two threads wrote on the same connection.
+    client = gumloop.Gumloop(access_token=CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0,
+                             timeout=WAIT, stream_timeout=WAIT)
+    start = threading.Barrier(n_threads)
+    failures: List[Any] = []
+    done = [0]
+    lock = threading.Lock()
+
+    def one(kind: int, ident: str) -> None:
+        messages = [{"role": "user", "content": ident}]
+        if kind == 0:
+            got = client.request("POST", "echo/" + ident, json={"id": ident})
+            assert got == {"path": "/api/v1/echo/" + ident, "query": {}, "body": {"id": ident}}, got
+        elif kind == 1:
+            got = client.request("GET", "items/" + ident, params={"id": ident})
+            assert got == {"path": "/api/v1/items/" + ident, "query": {"id": ident}, "body": None}, got
+        elif kind == 2:
+            result = client.chat.completions.create(model="m", messages=messages)
+            assert (result.id, result.choices[0].message.content) == (ident, ident), result
+        elif kind == 3:
+            got = contents(client.chat.completions.create(model="m", messages=messages, stream=True))
+            assert got == ["<" + ident, ident + ">"], got
+        else:  # a stream left after its first event: that connection is closed, never reused
+            with client.chat.completions.create(model="m", messages=messages, stream=True) as stream:
+                assert next(stream).choices[0].delta.content == "<" + ident
+
+    def worker(n: int) -> None:
+        mix = random.Random(n)
+        try:
+            start.wait(WAIT)
+            for i in range(n_calls):
+                one(mix.choice([0, 1, 2, 3, 0, 2, 3, 4]), "t%d-c%d" % (n, i))
+                with lock:
+                    done[0] += 1
+        except BaseException as exc:  # noqa: BLE001
+            failures.append((n, repr(exc)[:300]))
+
+    workers = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(n_threads)]
+    for t in workers:
+        t.start()
+    deadline = time.monotonic() + 3 * WAIT
+    for t in workers:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in workers), "a worker hung"
+    assert failures == [] and done[0] == n_threads * n_calls
+    assert len(server.requests) == n_threads * n_calls
+    assert server.connections < n_threads * n_calls / 2  # the pool did hand connections from thread to thread
+    client.close()
+    deadline = time.monotonic() + WAIT
+    while (server.open_connections or set(threading.enumerate()) - threads_before) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.open_connections == 0, "%d client connections still open after close()" % server.open_connections
+    assert set(threading.enumerate()) - threads_before == set()  # the server's own end with their connections
 
 
 @pytest.mark.parametrize("mix", ["all", "no-redirects-or-retries"])
