@@ -158,6 +158,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.conn_count += 1
             self.conn_id = self.server.conn_count
 
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.server.lock:
+                self.server.closed_count += 1  # this connection ended: the client's EOF, or our close
+
     def log_message(self, *args: Any) -> None:
         pass
 
@@ -195,6 +202,7 @@ class _HTTPServer(ThreadingHTTPServer):
     owner: "Server"
     lock: threading.Lock
     conn_count: int
+    closed_count: int
 
 
 class _HTTPServer6(_HTTPServer):
@@ -218,6 +226,7 @@ class Server:
         self.httpd.owner = self
         self.httpd.lock = self.lock
         self.httpd.conn_count = 0
+        self.httpd.closed_count = 0
         if ssl_context is not None:
             self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.scheme = "https" if ssl_context is not None else "http"
@@ -239,6 +248,12 @@ class Server:
     @property
     def connections(self) -> int:
         return self.httpd.conn_count
+
+    @property
+    def open_connections(self) -> int:
+        """Connections accepted and not yet ended (an ended one has read EOF or been closed here)."""
+        with self.lock:
+            return self.httpd.conn_count - self.httpd.closed_count
 
     def then(self, *handlers: Handler) -> "Server":
         """Queue handlers for the next requests, in order; then the default answers."""
@@ -708,18 +723,31 @@ def test_env_token_repr_names_its_source(monkeypatch):
     assert "<missing>" in repr(gumloop.Gumloop())
 
 
+# The standard-library modules gumloop.py imports when it is imported.
+GUMLOOP_STDLIB_IMPORTS = ["__future__", "dataclasses", "json", "os", "re", "sys", "_thread", "time", "collections",
+                          "collections.abc", "urllib.parse"]
+
+
 def test_import_is_cheap_and_isolated(tmp_path):
+    # What gumloop loads beyond the modules it imports itself: none of these. What those stdlib
+    # modules load on this release (dataclasses imports typing through inspect on some) is not
+    # gumloop's doing, so each interpreter's own baseline is left out.
     shutil.copy(os.path.join(HERE, "gumloop.py"), str(tmp_path / "gumloop.py"))
-    code = (
-        "import sys; sys.path.insert(0, '.'); import gumloop; "
-        "heavy = ['http.client', 'ssl', 'argparse', 'urllib.request', 'asyncio', 'concurrent.futures', "
-        "'email.parser', 'email.utils', 'socket', 'select', 'random', 'base64', 'platform', 'typing', 'logging', "
-        "'threading']; "
-        "print([m for m in heavy if m in sys.modules])"
-    )
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    heavy = ["http.client", "ssl", "argparse", "urllib.request", "asyncio", "concurrent.futures", "email",
+             "email.parser", "email.utils", "socket", "select", "random", "base64", "platform", "typing", "logging",
+             "threading", "inspect", "subprocess", "tempfile", "uuid", "hashlib"]
+
+    def loaded(statement: str) -> List[str]:
+        code = "import sys; sys.path.insert(0, '.'); %s; print(sorted(sys.modules))" % statement
+        out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=str(tmp_path), capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return eval(out.stdout)
+
+    baseline = set(loaded("import " + ", ".join(GUMLOOP_STDLIB_IMPORTS)))
+    with_gumloop = set(loaded("import gumloop"))
+    assert "gumloop" in with_gumloop
+    assert [m for m in heavy if m in with_gumloop and m not in baseline] == []
 
 
 def test_debug_records_reach_logging_imported_after_gumloop(server, tmp_path):
@@ -2738,11 +2766,12 @@ def test_malformed_chunked_framing_is_a_connection_error(server, client, body):
 def test_bytes_after_the_end_never_reach_the_next_request(server, client):
     # Stray bytes arrive with the end of the body: a few are taken into http.client's
     # buffer for that response, more stay on the socket (how many depends on the release's
-    # buffer size: 8 KiB, 128 KiB since 3.14). Either way that connection serves no other
-    # request: the next one, here a unary call, opens a new connection, which is clean and
-    # serves the stream after it.
+    # buffer size: 8 KiB, 128 KiB since 3.14; the last garbage is a dozen of its reads).
+    # Either way that connection serves no other request: the next one, here a unary call,
+    # opens a new connection, which is clean and serves the stream after it.
     stray_response = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{\"x\": 1}"
-    for garbage in (b"GARBAGE", stray_response, stray_response * (io.DEFAULT_BUFFER_SIZE // len(stray_response) * 3)):
+    many = max(2000, 12 * io.DEFAULT_BUFFER_SIZE // len(stray_response))
+    for garbage in (b"GARBAGE", stray_response, stray_response * many):
         body = framed(sse_bytes(chunk("a"))) + b"0\r\n\r\n" + garbage
         server.then(raw_chunked(body), ok(CHAT_RESULT))
         assert contents(client.chat.completions.create(model="m", messages=[], stream=True)) == ["a"]
@@ -3513,6 +3542,79 @@ def test_dfx_error_body_json_but_not_an_object(server, status, body):
         c.close()
 
 
+def test_stress_one_client_shared_by_16_threads_each_gets_its_own_answers(server):
+    # Written to expose a race on a free-threaded build (and seen on any build when it is
+    # there): 16 threads start at once on one client, 20 mixed calls each, and every answer
+    # echoes its call's id. After close(), no connection is left open and no thread remains.
+    n_threads, n_calls = 16, 20
+
+    def answer(req: Recorded, r: Reply) -> None:
+        if req.path == "/api/v1/chat/completions":
+            ident = req.json["messages"][0]["content"]
+            if req.json.get("stream"):
+                return r.sse([chunk("<" + ident), chunk(ident + ">")])
+            result = copy.deepcopy(CHAT_RESULT)
+            result["id"] = result["choices"][0]["message"]["content"] = ident
+            return r.json(result)
+        r.json({"path": req.path, "query": req.query, "body": req.json})
+
+    server.default = answer
+    threads_before = set(threading.enumerate())
+    # No retry: one would hide an exchange that two threads wrote on the same connection.
+    client = gumloop.Gumloop(access_token=CANARY, base_url=server.base, stream_base_url=server.base, max_retries=0,
+                             timeout=WAIT, stream_timeout=WAIT)
+    start = threading.Barrier(n_threads)
+    failures: List[Any] = []
+    done = [0]
+    lock = threading.Lock()
+
+    def one(kind: int, ident: str) -> None:
+        messages = [{"role": "user", "content": ident}]
+        if kind == 0:
+            got = client.request("POST", "echo/" + ident, json={"id": ident})
+            assert got == {"path": "/api/v1/echo/" + ident, "query": {}, "body": {"id": ident}}, got
+        elif kind == 1:
+            got = client.request("GET", "items/" + ident, params={"id": ident})
+            assert got == {"path": "/api/v1/items/" + ident, "query": {"id": ident}, "body": None}, got
+        elif kind == 2:
+            result = client.chat.completions.create(model="m", messages=messages)
+            assert (result.id, result.choices[0].message.content) == (ident, ident), result
+        elif kind == 3:
+            got = contents(client.chat.completions.create(model="m", messages=messages, stream=True))
+            assert got == ["<" + ident, ident + ">"], got
+        else:  # a stream left after its first event: that connection is closed, never reused
+            with client.chat.completions.create(model="m", messages=messages, stream=True) as stream:
+                assert next(stream).choices[0].delta.content == "<" + ident
+
+    def worker(n: int) -> None:
+        mix = random.Random(n)
+        try:
+            start.wait(WAIT)
+            for i in range(n_calls):
+                one(mix.choice([0, 1, 2, 3, 0, 2, 3, 4]), "t%d-c%d" % (n, i))
+                with lock:
+                    done[0] += 1
+        except BaseException as exc:  # noqa: BLE001
+            failures.append((n, repr(exc)[:300]))
+
+    workers = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(n_threads)]
+    for t in workers:
+        t.start()
+    deadline = time.monotonic() + 3 * WAIT
+    for t in workers:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in workers), "a worker hung"
+    assert failures == [] and done[0] == n_threads * n_calls
+    assert len(server.requests) == n_threads * n_calls
+    assert server.connections < n_threads * n_calls / 2  # the pool did hand connections from thread to thread
+    client.close()
+    deadline = time.monotonic() + WAIT
+    while (server.open_connections or set(threading.enumerate()) - threads_before) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.open_connections == 0, "%d client connections still open after close()" % server.open_connections
+    assert set(threading.enumerate()) - threads_before == set()  # the server's own end with their connections
+
+
 @pytest.mark.parametrize("mix", ["all", "no-redirects-or-retries"])
 def test_dfx_no_request_ever_gets_another_requests_answer(server, no_sleep, mix):
     """8 threads x 25 mixed calls on one client (unary, redirects, retried 503s, streams closed early or cut): each gets its own id."""
@@ -4158,12 +4260,16 @@ def test_async_calls_run_side_by_side_while_one_stalls(server):
 ###############################################################################
 # Found in review: ownership across tasks, TLS leftovers, ended streams, headers
 
-def test_tls_bytes_after_a_response_never_reach_the_next_request(tls_server, cert_files):
+def test_tls_bytes_after_a_response_never_reach_the_next_request(tls_server, cert_files, monkeypatch):
     import ssl
 
+    # One read of a TLS socket returns at most one record (16 KiB at most): decrypted bytes stay
+    # behind in the SSL object, where poll() cannot see them, when http.client's read ends inside
+    # a record. It reads io.DEFAULT_BUFFER_SIZE at a time, 128 KiB since 3.14: held at 8 KiB here.
+    monkeypatch.setattr(io, "DEFAULT_BUFFER_SIZE", 8192)
     first = b'HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n{"call":"first"}'
     smuggled = b'HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n{"call":"smuggled!"}'
-    pad = b" " * (8192 - len(first))  # http.client's 8 KiB read takes the first answer and this
+    pad = b" " * (io.DEFAULT_BUFFER_SIZE - len(first))  # http.client's one read takes the first answer and this
     tls_server.then(raw_response(first + pad + smuggled, close=False), ok({"call": "second"}))
     ctx = ssl.create_default_context(cafile=cert_files[0])
     c = gumloop.Gumloop(CANARY, base_url=tls_server.base, ssl_context=ctx, timeout=WAIT, max_retries=0)
