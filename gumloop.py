@@ -20,7 +20,7 @@ Copy this file into your project (or ``pip install .``) and::
 
 Environment: GUMLOOP_ACCESS_TOKEN, GUMLOOP_USER_ID, GUMLOOP_TEAM_ID, GUMLOOP_BASE_URL,
 GUMLOOP_STREAM_BASE_URL, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, SSL_CERT_FILE,
-TRACEPARENT. Command line: ``python gumloop.py chat "Capital of Canada?"``. CPython 3.8 to 3.13.
+TRACEPARENT / TRACESTATE. Command line: ``python gumloop.py chat "Capital of Canada?"``. CPython 3.8 to 3.14.
 
 Reading order: constants, errors, result objects, SSE parser, transport, retry policy,
 streams, client, async client, legacy flows client, command line.
@@ -236,7 +236,10 @@ class AuthenticationError(GumloopError):
 
 
 class APIStatusError(GumloopError):
-    """The API answered with an error status (or a redirect that is not followed)."""
+    """The API answered with an error status (or a redirect that is not followed).
+
+    Holds `status_code`, `message`, `body` (the decoded JSON), `headers`, `request_id`, `code` and `details`.
+    """
 
     status_code: int
 
@@ -300,11 +303,14 @@ class InternalServerError(APIStatusError):
 
 
 class APIConnectionError(GumloopError):
-    """The network failed: refused, reset, broken stream, TLS failure."""
+    """The network failed: refused, reset, broken stream, TLS failure, proxy refusal.
+
+    A POST sent whole is never sent again: its message then says it may have been processed.
+    """
 
 
 class APITimeoutError(APIConnectionError):
-    """Connecting or reading took longer than the timeout."""
+    """The call's time budget ran out (`timeout`, or `stream_timeout` for chat and streams)."""
 
 
 class StreamError(GumloopError):
@@ -337,11 +343,11 @@ class _FlowError(GumloopError):
 
 
 class FlowRunError(_FlowError, RuntimeError):
-    """A flow run ended FAILED, TERMINATING or TERMINATED."""
+    """A flow run ended FAILED, TERMINATING or TERMINATED; `run_id`, `state` and `log` say which and why."""
 
 
 class FlowTimeoutError(_FlowError, TimeoutError):
-    """A flow run did not finish before the deadline."""
+    """A flow run did not finish within run_flow's `timeout`; `run_id`, `state` and `log` say where it was."""
 
 
 _STATUS_ERRORS: Dict[int, Type[APIStatusError]] = {
@@ -870,6 +876,7 @@ class McpToolCallResult(_Model):
 
     @property
     def ok(self) -> bool:
+        """True when the tool call succeeded (`status == "success"`)."""
         return self.status == "success"
 
     @property
@@ -1009,6 +1016,7 @@ class McpResourceReadResponse(_Model):
 
     @property
     def text(self) -> Optional[str]:
+        """The text contents joined by newlines; None when there is none."""
         parts = [c.text for c in self.contents if isinstance(c.text, str) and c.text]
         return "\n".join(parts) if parts else None
 
@@ -1082,7 +1090,7 @@ def _result_object(cls: Type[_M], answer: "_Answer", what: str) -> _M:
 
 @dataclasses.dataclass(repr=False)
 class ServerSentEvent:
-    """One dispatched event."""
+    """One dispatched event: `event` ("message" unless named), `data`, `id` (the last event id), `retry`."""
 
     event: str = "message"
     data: str = ""
@@ -1124,6 +1132,9 @@ class SSEDecoder:
         self._retry: Optional[int] = None
 
     def feed(self, chunk: bytes) -> List[ServerSentEvent]:
+        """Parse the next bytes; returns the events they complete (often none).
+
+        Raises GumloopError for an event with more than `max_event_bytes` of data (64 MiB)."""
         if self._skip_lf and chunk[:1] == b"\n":
             self._skip_lf = False
             chunk = chunk[1:]
@@ -2190,7 +2201,7 @@ class _EventSource:
         self._transport.release(self._answer.conn, self._answer.response, reusable=self._answer.reusable)
 
     def close(self) -> None:
-        """Release the connection now; safe to call twice and from another thread."""
+        """Close the stream and its connection now (never reused); safe twice and from another thread."""
         with self._lock:
             if self._closed:
                 return
@@ -2216,7 +2227,7 @@ class _EventSource:
 
 
 class EventStream(_EventSource):
-    """`client.stream(...)`: every server-sent event as it arrives."""
+    """`client.stream(...)`: every server-sent event as it arrives; `with` or close() ends it early."""
 
     def __next__(self) -> ServerSentEvent:
         event = self._next_event()
@@ -2226,7 +2237,10 @@ class EventStream(_EventSource):
 
 
 class Stream(_EventSource):
-    """A streamed chat completion: iterate `ChatStreamChunk`s, or `collect()` them."""
+    """A streamed chat completion: iterate `ChatStreamChunk`s, or `collect()` them.
+
+    An error event ends it with StreamError; `with` or close() ends it early, from any thread.
+    """
 
     _ends_with_done = True
 
@@ -2473,7 +2487,29 @@ def _server_path(server_id: Any, rest: str = "") -> str:
 
 
 class Gumloop:
-    """The Gumloop API client: `chat.completions`, `mcp`, and `request` / `stream` for the rest."""
+    """The Gumloop API client: `chat.completions`, `mcp`, and `request` / `stream` for the rest.
+
+    Every argument is optional (all but api_key keyword-only); unset ones fall back as listed:
+
+    - api_key / access_token: the token; else GUMLOOP_ACCESS_TOKEN, re-read per request.
+    - user_id: sent as `x-auth-key`; else GUMLOOP_USER_ID.
+    - team_id: `team_id=` on every call to the API base; else GUMLOOP_TEAM_ID.
+    - base_url: the API base; else GUMLOOP_BASE_URL, else DEFAULT_BASE_URL.
+    - stream_base_url: chat and event streams; else GUMLOOP_STREAM_BASE_URL, else base_url's (api. -> ws.).
+    - timeout: a call's whole budget in seconds (connect, every attempt, retry waits, body); 90, None: no limit.
+    - stream_timeout: the same for chat (unary too) and `stream()`, the stream's length included; 3600.
+    - max_retries: 2; a POST written whole is never sent again.
+    - default_headers: added to every request; a call's `headers=` override them.
+    - ssl_context: certificate verification; default the system CAs, or SSL_CERT_FILE.
+    - proxy: a proxy URL, or "" for none; default HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY.
+    TRACEPARENT / TRACESTATE, when set, are sent as W3C trace headers (read per request).
+
+    `client.chat.completions.create(...)` chats, `client.mcp` runs MCP tools and lists servers.
+    Agents, sessions, models and the other official groups are not wrapped: reach any endpoint
+    with `client.request(method, path)` and any SSE endpoint with `client.stream(method, path)`.
+    Safe to share across threads. `close()` (or leaving `with`) is final: a later call raises
+    a GumloopError that is also a RuntimeError.
+    """
 
     def __init__(
         self,
@@ -2618,7 +2654,8 @@ class Gumloop:
         timeout: Optional[float] = None,
     ) -> Any:
         """Call any endpoint; returns the decoded JSON (None for an empty body), or with
-        raw=True the body as bytes. `path` is relative to the base URL, or absolute."""
+        raw=True the body as bytes. `path` is relative to the base URL, or absolute.
+        Raises APIStatusError (a subclass per status) or APIConnectionError / APITimeoutError."""
         req = self._prepare(
             method, path, params=params, json_body=json, data=data, files=files, headers=headers,
             team_id=team_id, stream_host=stream_host, timeout=timeout, accept="*/*" if raw else "application/json",
@@ -2638,7 +2675,8 @@ class Gumloop:
         stream_host: bool = True,
         timeout: Optional[float] = None,
     ) -> EventStream:
-        """Open any SSE endpoint; iterate the ServerSentEvents, close() when done."""
+        """Open any SSE endpoint (the stream host unless stream_host=False); returns an EventStream:
+        iterate its ServerSentEvents, close() it or use `with`. An error status raises here."""
         req = self._prepare(
             method, path, params=params, json_body=json, headers=headers, team_id=team_id,
             stream_host=stream_host, timeout=timeout, accept="text/event-stream",
@@ -2646,7 +2684,8 @@ class Gumloop:
         return EventStream(self._transport, self._transport.send(req, stream=True), req)
 
     def close(self) -> None:
-        """Close every connection and open stream; final: a later call raises (a RuntimeError)."""
+        """Close every connection and open stream; final: a later call raises a GumloopError
+        that is also a RuntimeError."""
         self._transport.close()
 
     def __enter__(self) -> "Gumloop":
@@ -2680,6 +2719,8 @@ def _no_attribute(obj: object, name: str) -> "NoReturn":
 
 # `client.chat.completions`.
 class Completions:
+    """`client.chat.completions`: `create(model=..., messages=[...])`."""
+
     def __init__(self, client: Gumloop) -> None:
         self._client = client
 
@@ -2701,7 +2742,10 @@ class Completions:
         self, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[bool] = None,
         timeout: Optional[float] = None, **kwargs: Any,
     ) -> Union[ChatResult, Stream]:
-        """Create a chat completion: a ChatResult, or a Stream with stream=True."""
+        """Create a chat completion: a ChatResult, or a Stream with stream=True.
+
+        Request fields go as keywords or a `request` dict; the call's budget is stream_timeout
+        unless timeout= is given. An error status raises APIStatusError here, stream or not."""
         if request is not None and not isinstance(request, _MappingABC):
             raise TypeError("request must be a mapping of request fields, got %s" % type(request).__name__)
         body = dict(request or {})
@@ -2716,12 +2760,17 @@ class Completions:
 
 # `client.chat`.
 class Chat:
+    """`client.chat`: holds `completions`."""
+
     def __init__(self, client: Gumloop) -> None:
         self.completions = Completions(client)
 
 
 # `client.mcp`: tool execution and the read endpoints.
 class Mcp:
+    """`client.mcp`: run MCP tools (`execute`, `execute_many`) and read servers, accounts,
+    tools, resources and prompts. Every method takes `team_id=` and `timeout=`."""
+
     def __init__(self, client: Gumloop) -> None:
         self._client = client
 
@@ -2754,7 +2803,8 @@ class Mcp:
         team_id: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> McpExecuteResponse:
-        """Run one MCP tool; failures of the tool come back on the result, not as exceptions."""
+        """Run one MCP tool; returns an McpExecuteResponse. Failures of the tool come back on
+        the result (`results[0].ok`, `.error`), not as exceptions."""
         call = McpToolCallRequest(server_id, tool_name, arguments, ref, account)
         return self.execute_many([call], team_id=team_id, timeout=timeout)
 
@@ -2765,7 +2815,8 @@ class Mcp:
         team_id: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> McpExecuteResponse:
-        """Run 1 to 5 MCP tool calls in one request."""
+        """Run 1 to 5 MCP tool calls (dicts or McpToolCallRequest) in one request; returns an
+        McpExecuteResponse, one result per call."""
         if isinstance(calls, (str, bytes, _MappingABC)) or not isinstance(calls, _SequenceABC):
             raise TypeError("calls must be a list of dicts or McpToolCallRequest")
         if not 1 <= len(calls) <= 5:
@@ -2774,35 +2825,43 @@ class Mcp:
         return self._post_with_team(McpExecuteResponse, "mcp/tools/call", {"calls": wire}, team_id, timeout)
 
     def list_servers(self, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpServersResponse:
+        """The MCP servers the account can use: an McpServersResponse (`.servers`)."""
         return self._get(McpServersResponse, "mcp/servers", params, team_id, timeout)
 
     def get_server(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpServerResponse:
+        """One MCP server: an McpServerResponse (`.server`)."""
         return self._get(McpServerResponse, _server_path(server_id), params, team_id, timeout)
 
     def list_accounts(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None) -> McpServerAccountsResponse:
+        """The connected accounts of a server: an McpServerAccountsResponse (`.accounts`)."""
         return self._get(McpServerAccountsResponse, _server_path(server_id, "/accounts"), {}, team_id, timeout)
 
     def list_tools(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpToolsResponse:
+        """The tools of a server: an McpToolsResponse (`.tools`)."""
         return self._get(McpToolsResponse, _server_path(server_id, "/tools"), params, team_id, timeout)
 
     def list_resources(
         self, server_id: str, *, cursor: Optional[str] = None, team_id: Optional[str] = None,
         timeout: Optional[float] = None, **params: Any,
     ) -> McpResourcesResponse:
+        """One page of a server's resources: an McpResourcesResponse; pass its `next_cursor` as `cursor=`."""
         return self._get(McpResourcesResponse, _server_path(server_id, "/resources"), dict(params, cursor=cursor), team_id, timeout)
 
     def get_resource(
         self, server_id: str, uri: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
     ) -> McpResourceReadResponse:
+        """Read a resource by `uri`: an McpResourceReadResponse (`.contents`, `.text`)."""
         return self._get(McpResourceReadResponse, _server_path(server_id, "/resources/read"), dict(params, uri=uri), team_id, timeout)
 
     def list_prompts(self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpPromptsResponse:
+        """The prompt templates of a server: an McpPromptsResponse (`.prompts`)."""
         return self._get(McpPromptsResponse, _server_path(server_id, "/prompts"), params, team_id, timeout)
 
     def get_prompt(
         self, server_id: str, name: str, arguments: Optional[Mapping[str, Any]] = None, *,
         team_id: Optional[str] = None, timeout: Optional[float] = None,
     ) -> McpPromptResponse:
+        """Render a prompt template with `arguments`: an McpPromptResponse (`.messages`)."""
         body = {"name": name, "arguments": _arguments(arguments)}
         return self._post_with_team(McpPromptResponse, _server_path(server_id, "/prompts/get"), body, team_id, timeout)
 
@@ -2955,8 +3014,11 @@ class _Workers:
 class AsyncGumloop:
     """Gumloop for asyncio code: the same arguments, results, errors and retries, awaited.
 
-    Each call runs in a worker thread of the client's (one per call in flight, and per
-    stream waiting for its next chunk), so the event loop is never blocked by the network.
+    Its arguments and environment variables are Gumloop's (see help(Gumloop)); it offers
+    `chat.completions`, `mcp`, `request` and `stream`, each awaited. Each call runs in a
+    worker thread of the client's (one per call in flight, and per stream waiting for its
+    next chunk), so the event loop is never blocked by the network. `await aclose()` (or
+    leaving `async with`) is final, as Gumloop.close().
     """
 
     def __init__(
@@ -3046,7 +3108,7 @@ class AsyncGumloop:
         return AsyncEventStream(self, events)
 
     async def aclose(self) -> None:
-        """Close every stream and connection; no thread of the client is left running."""
+        """Close every stream and connection; final, and no thread of the client is left running."""
         for stream in list(self._streams):
             await stream.aclose()
         self._client.close()
@@ -3119,6 +3181,8 @@ class AsyncEventStream(_AsyncEvents):
 
 # `client.chat.completions` of AsyncGumloop.
 class AsyncCompletions:
+    """`client.chat.completions` of AsyncGumloop: `await create(...)`."""
+
     def __init__(self, client: AsyncGumloop) -> None:
         self._client = client
 
@@ -3147,12 +3211,16 @@ class AsyncCompletions:
 
 # `client.chat` of AsyncGumloop.
 class AsyncChat:
+    """`client.chat` of AsyncGumloop: holds `completions`."""
+
     def __init__(self, client: AsyncGumloop) -> None:
         self.completions = AsyncCompletions(client)
 
 
 # `client.mcp` of AsyncGumloop: every method of Gumloop's, with its parameters, awaited.
 class AsyncMcp:
+    """`client.mcp` of AsyncGumloop: every method of Mcp, with its parameters, awaited."""
+
     def __init__(self, client: AsyncGumloop) -> None:
         self._run = client._run
         self._mcp = client._client.mcp
@@ -3161,6 +3229,7 @@ class AsyncMcp:
         self, server_id: str, tool_name: str, arguments: Optional[Mapping[str, Any]] = None, *, ref: Optional[str] = None,
         account: Optional[str] = None, team_id: Optional[str] = None, timeout: Optional[float] = None,
     ) -> McpExecuteResponse:
+        """Mcp.execute, awaited."""
         return await self._run(
             self._mcp.execute, server_id, tool_name, arguments, ref=ref, account=account, team_id=team_id, timeout=timeout
         )
@@ -3169,50 +3238,59 @@ class AsyncMcp:
         self, calls: Sequence[Union[McpToolCallRequest, Mapping[str, Any]]], *, team_id: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> McpExecuteResponse:
+        """Mcp.execute_many, awaited."""
         return await self._run(self._mcp.execute_many, calls, team_id=team_id, timeout=timeout)
 
     async def list_servers(self, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any) -> McpServersResponse:
+        """Mcp.list_servers, awaited."""
         return await self._run(self._mcp.list_servers, team_id=team_id, timeout=timeout, **params)
 
     async def get_server(
         self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
     ) -> McpServerResponse:
+        """Mcp.get_server, awaited."""
         return await self._run(self._mcp.get_server, server_id, team_id=team_id, timeout=timeout, **params)
 
     async def list_accounts(
         self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None
     ) -> McpServerAccountsResponse:
+        """Mcp.list_accounts, awaited."""
         return await self._run(self._mcp.list_accounts, server_id, team_id=team_id, timeout=timeout)
 
     async def list_tools(
         self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
     ) -> McpToolsResponse:
+        """Mcp.list_tools, awaited."""
         return await self._run(self._mcp.list_tools, server_id, team_id=team_id, timeout=timeout, **params)
 
     async def list_resources(
         self, server_id: str, *, cursor: Optional[str] = None, team_id: Optional[str] = None,
         timeout: Optional[float] = None, **params: Any,
     ) -> McpResourcesResponse:
+        """Mcp.list_resources, awaited."""
         return await self._run(self._mcp.list_resources, server_id, cursor=cursor, team_id=team_id, timeout=timeout, **params)
 
     async def get_resource(
         self, server_id: str, uri: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
     ) -> McpResourceReadResponse:
+        """Mcp.get_resource, awaited."""
         return await self._run(self._mcp.get_resource, server_id, uri, team_id=team_id, timeout=timeout, **params)
 
     async def list_prompts(
         self, server_id: str, *, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
     ) -> McpPromptsResponse:
+        """Mcp.list_prompts, awaited."""
         return await self._run(self._mcp.list_prompts, server_id, team_id=team_id, timeout=timeout, **params)
 
     async def get_prompt(
         self, server_id: str, name: str, arguments: Optional[Mapping[str, Any]] = None, *,
         team_id: Optional[str] = None, timeout: Optional[float] = None,
     ) -> McpPromptResponse:
+        """Mcp.get_prompt, awaited."""
         return await self._run(self._mcp.get_prompt, server_id, name, arguments, team_id=team_id, timeout=timeout)
 
     def close(self) -> None:
-        """Close the client's pooled connections (the official client has this too)."""
+        """Close the client's idle connections; the client goes on (the official client has this too)."""
         self._mcp.close()
 
 
@@ -3221,7 +3299,13 @@ class AsyncMcp:
 
 
 class GumloopClient:
-    """The flows client: start a saved flow and poll it to the end. Use `Gumloop` for new code."""
+    """The flows client: start a saved flow and poll it to the end. Use `Gumloop` for new code.
+
+    GumloopClient(api_key, user_id, project_id=None, *, base_url=None) warns with a
+    DeprecationWarning. `api_key` is the token (required: GUMLOOP_ACCESS_TOKEN is not read),
+    `user_id` the flow's owner, `project_id` a workspace's; `base_url` defaults to
+    GUMLOOP_BASE_URL, else DEFAULT_BASE_URL. Proxies and TLS are Gumloop's; close() is final.
+    """
 
     def __init__(self, api_key: str, user_id: str, project_id: Optional[str] = None, *, base_url: Optional[str] = None) -> None:
         import warnings
@@ -3310,7 +3394,10 @@ class GumloopClient:
         *,
         on_status: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> Any:
-        """Start the flow, poll until it ends, return its outputs."""
+        """Start the flow, poll every `poll_interval` seconds until it ends, return its outputs.
+
+        `timeout` bounds the whole run (FlowTimeoutError); a failed run raises FlowRunError;
+        `on_status` is called with each status dict."""
         _check_seconds("poll_interval", poll_interval, zero_ok=True, none_ok=False)  # 0: poll again at once
         _check_seconds("timeout", timeout, zero_ok=True)
         # The deadline bounds the whole run, each request included (timeout=0: start, then stop).

@@ -6517,3 +6517,49 @@ def test_bytes_buffered_past_the_end_keep_the_connection_out_of_the_pool(server,
     finally:
         c.close()
     assert [r.conn for r in server.requests] == [1, 2]
+
+
+# -- help() on every public name -----------------------------------------------
+
+NAMESPACE_CLASSES = ("Chat", "Completions", "Mcp", "AsyncChat", "AsyncCompletions", "AsyncMcp")
+
+
+def test_help_on_every_public_name_says_what_it_does():
+    import inspect
+    import pydoc
+
+    def documented(obj: Any, name: str) -> bool:
+        doc = (obj.__doc__ or "").strip()
+        return bool(doc) and not doc.startswith(name + "(")  # a dataclass's generated one is its signature
+
+    missing = []
+    for name in [n for n in gumloop.__all__ if n != "__version__"] + list(NAMESPACE_CLASSES):
+        obj = getattr(gumloop, name)
+        if inspect.isclass(obj):
+            if "__doc__" not in vars(obj) or not documented(obj, name):
+                missing.append(name)
+            for cls in obj.__mro__:
+                if cls.__module__ != gumloop.__name__:
+                    continue  # builtins and Exception document their own
+                for attr, value in vars(cls).items():
+                    if attr.startswith("_"):
+                        continue
+                    if isinstance(value, property):
+                        value = value.fget
+                    elif isinstance(value, (staticmethod, classmethod)):
+                        value = value.__func__
+                    if inspect.isfunction(value) and not documented(value, attr):
+                        missing.append("%s.%s" % (name, attr))
+        elif callable(obj) and not documented(obj, name):
+            missing.append(name)
+    assert not missing, "no docstring: " + ", ".join(sorted(set(missing)))
+
+    assert "GUMLOOP_ACCESS_TOKEN" in pydoc.render_doc(gumloop.Gumloop, renderer=pydoc.plaintext)
+    doc = inspect.getdoc(gumloop.Gumloop)  # the class's own words, not its signature
+    for word in ("GUMLOOP_ACCESS_TOKEN", "stream_timeout", "mcp", "chat.completions", "client.request", "close()"):
+        assert word in doc, word
+    for word in ("api_key", "access_token", "user_id", "team_id", "base_url", "stream_base_url", "timeout",
+                 "max_retries", "default_headers", "ssl_context", "proxy", "GUMLOOP_USER_ID", "GUMLOOP_TEAM_ID",
+                 "GUMLOOP_BASE_URL", "GUMLOOP_STREAM_BASE_URL", "HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "TRACEPARENT"):
+        assert word in doc, word
+    assert "Gumloop" in inspect.getdoc(gumloop.AsyncGumloop) and "project_id" in inspect.getdoc(gumloop.GumloopClient)
