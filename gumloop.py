@@ -112,10 +112,23 @@ __all__ = [
     "McpPromptsResponse",
     "McpPromptMessage",
     "McpPromptResponse",
+    "Agent",
+    "AgentResponse",
+    "AgentListResponse",
+    "AgentDeleteResponse",
+    "Session",
+    "SessionResponse",
+    "SessionListResponse",
+    "SessionMessageReceipt",
+    "SessionEvent",
+    "ModelListResponse",
+    "ModelRouteDecision",
+    "ModelRouteResponse",
     # streaming and SSE
     "Stream",
     "EventStream",
     "AsyncStream",
+    "SessionStream",
     "ServerSentEvent",
     "SSEDecoder",
     "iter_sse",
@@ -412,8 +425,8 @@ def _status_error(status: int, headers: Mapping[str, str], raw: bytes, secrets: 
 #
 # Plain dataclasses, built from the JSON object the server sent by `_build`: each field
 # present in the JSON goes through its converter (nested objects and lists of them), a
-# missing field keeps its default (None, or [] for the response lists), and a field of
-# the wrong type becomes its default instead of an exception. Keys the class does not
+# missing or null field keeps its default (None, or [] for the response lists), and a
+# list or object field of another JSON type raises _FieldTypeError. Keys the class does not
 # declare are kept as attributes, and `to_dict()` returns the server's JSON exactly.
 
 def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
@@ -423,21 +436,39 @@ def _field(convert: Optional[_Convert] = None, *, many: bool = False) -> Any:
     return dataclasses.field(default=None, metadata={"convert": convert})
 
 
+class _WrongType(Exception):
+    """Raised by a converter, caught by `_build`, which names the field."""
+
+
+class _FieldTypeError(GumloopError, ValueError):
+    """A declared list or object field of an answer holds another JSON type (pydantic's ValidationError is a ValueError too)."""
+
+
+def _typed(value: Any, kind: type) -> bool:
+    # Whether a declared list or object field holds its type: False for null (the field's
+    # default); any other JSON type is refused, as the official SDK's models refuse it.
+    if value is None:
+        return False
+    if not isinstance(value, kind):
+        raise _WrongType(kind, value)
+    return True
+
+
 def _object(cls: Type["_Model"]) -> _Convert:
-    # An object field; missing or not an object gives None.
-    return lambda value: _build(cls, value) if isinstance(value, dict) else None
+    # An object field; missing or null gives None.
+    return lambda value: _build(cls, value) if _typed(value, dict) else None
 
 
 def _object_or_empty(cls: Type["_Model"]) -> _Convert:
     # An object field callers always dereference (message, delta, function, image_url).
-    return lambda value: _build(cls, value if isinstance(value, dict) else {})
+    return lambda value: _build(cls, value if _typed(value, dict) else {})
 
 
 def _list_of(cls: Type["_Model"], *, empty: Optional[list] = None) -> _Convert:  # type: ignore[type-arg]
     # A list of objects; items that are not objects are left out.
 
     def convert(value: Any) -> Any:
-        if not isinstance(value, list):
+        if not _typed(value, list):
             return None if empty is None else []
         return [_build(cls, item) for item in value if isinstance(item, dict)]
 
@@ -445,9 +476,11 @@ def _list_of(cls: Type["_Model"], *, empty: Optional[list] = None) -> _Convert: 
 
 
 def _only(kind: type) -> _Convert:
-    # A plain JSON value of one type (a dict or a list); anything else gives None.
-    return lambda value: value if isinstance(value, kind) else None
+    # A plain JSON value of one type (a dict or a list); null gives None.
+    return lambda value: value if _typed(value, kind) else None
 
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 # Each result class's field names and converters, made on its first build: reading them
 # through dataclasses.fields() on every build took a third of a stream's time.
@@ -464,7 +497,11 @@ def _build(cls: Type[_M], raw: Dict[str, Any]) -> _M:
     for key, value in raw.items():
         if key in converters:
             convert = converters[key]
-            values[key] = convert(value) if convert else value
+            try:
+                values[key] = convert(value) if convert else value
+            except _WrongType as exc:
+                raise _FieldTypeError("%s.%s: expected a JSON %s, got %s" % (
+                    cls.__name__, key, _JSON_TYPES[exc.args[0]], _JSON_TYPES.get(type(exc.args[1]), type(exc.args[1]).__name__))) from None
         elif isinstance(key, str) and not hasattr(cls, key):  # unknown fields stay readable
             unknown[key] = value
     obj = cls(**values)
@@ -787,7 +824,13 @@ class McpToolCallRequest:
         call.update((name, value) for name, value in (("ref", self.ref), ("account", self.account)) if value is not None)
         return call
 
-    model_dump = to_dict
+    def model_dump(self, *, exclude_none: bool = False, **_options: Any) -> Dict[str, Any]:
+        """to_dict(), as pydantic's model_dump (the official class is a pydantic model)."""
+        return _copy_json(self.to_dict(), drop_none=True) if exclude_none else self.to_dict()
+
+    def model_dump_json(self, *, indent: Optional[int] = None, exclude_none: bool = False, **_options: Any) -> str:
+        """model_dump() as JSON text, as pydantic writes it."""
+        return _Model.model_dump_json(self, indent=indent, exclude_none=exclude_none)  # type: ignore[arg-type]
 
 
 def _decode_content_item(item: Any) -> Any:
@@ -2220,6 +2263,11 @@ class Gumloop:
             self._transport._ssl()
         self.chat = Chat(self)
         self.mcp = Mcp(self)
+        self.agents = Agents(self)
+        self.sessions = Sessions(self)
+        self.models = Models(self)
+        self.api_key = api_key  # as the official client keeps it (None when access_token= was given)
+        self.max_retries = max_retries  # also bounds a session stream's resumes
 
     # -- credentials -------------------------------------------------------------
 
@@ -2355,6 +2403,11 @@ class Gumloop:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    if not TYPE_CHECKING:  # type checkers go on reporting a misspelt attribute
+
+        def __getattr__(self, name: str) -> NoReturn:
+            _no_attribute(self, name)
 
 
 # `client.chat.completions`.
@@ -2502,6 +2555,424 @@ def _mcp_call(call: Union[McpToolCallRequest, Mapping[str, Any]]) -> Dict[str, A
             raise TypeError("each call needs a non-empty string %s" % name)
     wire["arguments"] = _arguments(wire.get("arguments"))
     return wire
+
+
+###############################################################################
+# Agents, sessions and models #################################################
+#
+# The official SDK's `agents`, `sessions` and `models` groups, sending what its 0.5.9
+# sends: unary calls go to the API base (with the client's team_id), session streams to
+# the stream host (without it). A request dict and keyword fields are merged (keywords
+# win; a keyword set to None is left out) and sent as they are. Results have the official
+# classes' declared fields; nested settings stay plain JSON.
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class Agent(_Model):
+    """One agent: `client.agents.list().agents[i]`, `client.agents.retrieve(id).agent`."""
+
+    id: Optional[str] = _field()
+    name: Optional[str] = _field()
+    description: Optional[str] = _field()
+    team_id: Optional[str] = _field()
+    is_active: Optional[bool] = _field()
+    tools: List[Dict[str, Any]] = _field(_only(list), many=True)
+    resources: List[Dict[str, Any]] = _field(_only(list), many=True)
+    skill_ids: Optional[List[str]] = _field(_only(list))
+    abilities: Optional[Dict[str, Any]] = _field(_only(dict))
+    incognito: Optional[Dict[str, Any]] = _field(_only(dict))
+    knowledge_sources: Optional[List[Dict[str, Any]]] = _field(_only(list))
+    triggers: Optional[List[Dict[str, Any]]] = _field(_only(list))
+    version: Optional[int] = _field()
+    metadata: Optional[Dict[str, Any]] = _field(_only(dict))
+    model_name: Optional[str] = _field()
+    system_prompt: Optional[str] = _field()
+    folder_id: Optional[str] = _field()
+    type: Optional[str] = _field()
+    created_at: Optional[str] = _field()
+    last_used_at: Optional[str] = _field()
+    last_updated_at: Optional[str] = _field()
+    active_trigger_count: Optional[int] = _field()
+    creator: Optional[Dict[str, Any]] = _field(_only(dict))
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class AgentResponse(_Model):
+    """The answer of `agents.retrieve` / `create` / `update`."""
+
+    agent: Optional[Agent] = _field(_object(Agent))
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class AgentListResponse(_Model):
+    """The answer of `agents.list`: `agents`, and `next_cursor` for the next page."""
+
+    agents: List[Agent] = _field(_list_of(Agent, empty=[]), many=True)
+    next_cursor: Optional[str] = _field()
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class AgentDeleteResponse(_Model):
+    """The answer of `agents.delete`."""
+
+    agent_id: Optional[str] = _field()
+    deleted: Optional[bool] = _field()
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class Session(_Model):
+    """One session of an agent: `response.session`; `messages` and the rest stay plain JSON."""
+
+    id: Optional[str] = _field()
+    agent_id: Optional[str] = _field()
+    name: Optional[str] = _field()
+    type: Optional[str] = _field()
+    state: Optional[str] = _field()
+    messages: List[Dict[str, Any]] = _field(_only(list), many=True)
+    created_at: Optional[str] = _field()
+    agent_name: Optional[str] = _field()
+    agent_team_id: Optional[str] = _field()
+    agent_creator_user_id: Optional[str] = _field()
+    agent_icon_url: Optional[str] = _field()
+    agent_tools: List[Dict[str, Any]] = _field(_only(list), many=True)
+    participants: Optional[Dict[str, Any]] = _field(_only(dict))
+    creator: Optional[Dict[str, Any]] = _field(_only(dict))
+    usage: Optional[Dict[str, Any]] = _field(_only(dict))
+    provenance: Optional[Dict[str, Any]] = _field(_only(dict))
+    incognito: Optional[bool] = _field()
+    pending_approvals: Optional[List[Dict[str, Any]]] = _field(_only(list))
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class SessionResponse(_Model):
+    """The answer of `sessions.create` / `send` / `retrieve` / `cancel`."""
+
+    session: Optional[Session] = _field(_object(Session))
+    queue_position: Optional[int] = _field()
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class SessionListResponse(_Model):
+    """The answer of `sessions.list`: `sessions`, and `next_cursor` for the next page."""
+
+    sessions: List[Session] = _field(_list_of(Session, empty=[]), many=True)
+    next_cursor: Optional[str] = _field()
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class SessionMessageReceipt(_Model):
+    """The answer of `sessions.send(..., delivery="queued")`: the message is stored, not yet run."""
+
+    message_id: Optional[str] = _field()
+    status: Optional[str] = _field()
+
+
+def _error_text(value: Any) -> Any:
+    # A structured error's message, else its JSON, as the official StreamEvent reads it.
+    return (value.get("message") or json.dumps(value)) if isinstance(value, dict) else value
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class SessionEvent(_Model):
+    """One event of a session stream, with the official StreamEvent's fields.
+
+    `type` is the SSE event name when the JSON has none; `finish_reason` and
+    `error_message` are read from `finishReason` / `errorMessage`; a structured `error`
+    is its message here, the object itself in `error_details`.
+    """
+
+    type: Optional[str] = _field()
+    data: Any = _field()
+    stream_cursor: Optional[str] = _field()
+    final: Optional[bool] = _field()
+    finish_reason: Optional[str] = _field()
+    error: Optional[str] = _field(_error_text)
+    error_details: Optional[Dict[str, Any]] = _field()
+    error_message: Optional[str] = _field()
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class ModelListResponse(_Model):
+    """The answer of `models.list`."""
+
+    model_groups: List[Dict[str, Any]] = _field(_only(list), many=True)
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class ModelRouteDecision(_Model):
+    """`decision.route`: the model chosen, its lane and the fallbacks."""
+
+    model: Optional[str] = _field()
+    lane: Optional[str] = _field()
+    verdict_lane: Optional[str] = _field()
+    adjustment: Optional[str] = _field()
+    reasoning_effort: Optional[str] = _field()
+    fallback_models: List[str] = _field(_only(list), many=True)
+    fail_closed: Optional[bool] = _field()
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class ModelRouteResponse(_Model):
+    """The answer of `models.route`: `route` (the decision) and the `candidates` weighed (plain JSON)."""
+
+    router: Optional[str] = _field()
+    route: Optional[ModelRouteDecision] = _field(_object(ModelRouteDecision))
+    candidates: List[Dict[str, Any]] = _field(_only(list), many=True)
+
+
+def _merged(request: Optional[Mapping[str, Any]], fields: Mapping[str, Any]) -> Dict[str, Any]:
+    # A request dict and keyword fields, as the official `build` merges them.
+    body = dict(request or {})
+    body.update((k, v) for k, v in fields.items() if v is not None)
+    return body
+
+
+def _need_input(body: Mapping[str, Any], approvals: bool = False) -> None:
+    # Refused before anything is sent, as the official SDK refuses it.
+    if body.get("input") is None and body.get("message") is None and not (approvals and body.get("approval_responses")):
+        raise ValueError("input or message is required")
+
+
+def _call(client: Gumloop, cls: Type[_M], method: str, path: str, timeout: Optional[float], **options: Any) -> _M:
+    # One unary call to the API base, its JSON object built as `cls`.
+    body = client.request(method, path, timeout=timeout, **options)
+    if not isinstance(body, dict):
+        raise GumloopError("%s %s: expected a JSON object from the API, got %s" % (method, path, type(body).__name__))
+    return _build(cls, body)
+
+
+def _resume_path(session_id: str, cursor: str, params: Mapping[str, Any]) -> str:
+    # The official resume request: GET sessions/{id}?stream=true&last_cursor=... (stream host).
+    return "sessions/%s?%s" % (quote(session_id, safe=""), urlencode(_pairs(dict({"stream": "true", "last_cursor": cursor}, **params))))
+
+
+def _session_event(sse: ServerSentEvent) -> SessionEvent:
+    # An event as the official SDK reads it: its JSON object (other data under `data`).
+    try:
+        decoded = json.loads(sse.data) if sse.data else {}
+    except ValueError:
+        decoded = {"data": sse.data}
+    decoded = decoded if isinstance(decoded, dict) else {"data": decoded}
+    if sse.event != "message":
+        decoded.setdefault("type", sse.event)
+    event = _build(SessionEvent, decoded)
+    event.finish_reason = decoded.get("finishReason", event.finish_reason)
+    event.error_message = decoded.get("errorMessage", event.error_message)
+    event.error_details = decoded["error"] if isinstance(decoded.get("error"), dict) else None
+    return event
+
+
+class SessionStream:
+    """A session's events (SessionEvent) as they arrive; `with`, `close()`.
+
+    As in the official SDK, the request goes out at the first event. The stream ends
+    cleanly when the body ends after its final event (one with `final: true`, or of type
+    "finish" or "error"). A body cut by the network, or ending before the final event,
+    is resumed from the last `stream_cursor` (the official `resume_stream` request) when
+    the session id is known (the call's, or an event's `interaction_id`), at most
+    `max_retries` times within the stream's budget, so each event arrives once; the
+    request that started the stream is never sent again. Otherwise `APIConnectionError`
+    is raised, with `.stream_cursor` and `.session_id` set on it.
+    """
+
+    _request_id: Optional[str] = None  # AsyncStream reads it
+
+    def __init__(
+        self, client: Gumloop, request: Tuple[str, str, Any, Optional[Mapping[str, str]]], *,
+        session_id: Optional[str] = None, cursor: Optional[str] = None, timeout: Optional[float] = None,
+    ) -> None:
+        self._client = client
+        self._request = request  # (method, path, JSON body, headers): the start; after a cut, the resume
+        self._events: Optional[EventStream] = None
+        self.session_id = session_id
+        self.stream_cursor = cursor
+        self._final = self._closed = False
+        self._resumes = 0
+        budget = client.stream_timeout if timeout is None else timeout
+        self._deadline = None if budget is None else _monotonic() + budget
+
+    def __iter__(self) -> "SessionStream":
+        return self
+
+    def __next__(self) -> SessionEvent:
+        while not self._closed:
+            try:
+                if self._events is None:
+                    method, path, body, headers = self._request
+                    left = None if self._deadline is None else max(self._deadline - _monotonic(), 0.001)
+                    self._events = self._client.stream(method, path, json=body, headers=headers, timeout=left)
+                sse = next(self._events, None)
+                if sse is not None:
+                    return self._take(_session_event(sse))
+                if self._final or self._closed:
+                    break
+                raise APIConnectionError("the session stream ended before its final event")
+            except APIConnectionError as exc:
+                self._resume(exc)
+        raise StopIteration
+
+    def _take(self, event: SessionEvent) -> SessionEvent:
+        self.stream_cursor = event.stream_cursor or self.stream_cursor
+        self.session_id = self.session_id or getattr(event, "interaction_id", None)
+        self._final = self._final or event.final is True or event.type in ("finish", "error")
+        return event
+
+    def _resume(self, exc: APIConnectionError) -> None:
+        # After a cut: the resume request goes out next, or `exc` is raised with the position.
+        if self._events is not None:
+            self._events.close()
+        late = self._deadline is not None and _monotonic() >= self._deadline
+        if isinstance(exc, APITimeoutError) or late or not (self.session_id and self.stream_cursor) or self._resumes >= self._client.max_retries:
+            exc.__dict__.update(stream_cursor=self.stream_cursor, session_id=self.session_id)
+            raise exc
+        _debug("session stream cut (%s): resuming %s after %s", exc, self.session_id, self.stream_cursor)
+        self._resumes += 1
+        self._request = ("GET", _resume_path(self.session_id, self.stream_cursor, {}), None, None)
+        self._events = None
+
+    def close(self) -> None:
+        """Close the connection now; safe to call twice and from another thread."""
+        self._closed = True
+        if self._events is not None:
+            self._events.close()
+
+    def __enter__(self) -> "SessionStream":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class _Group:
+    # A resource group of the client: `client.agents`, `.sessions`, `.models`.
+    def __init__(self, client: Gumloop) -> None:
+        self._client = client
+
+
+class Agents(_Group):
+    """`client.agents`: list, retrieve, create, update and delete agents."""
+
+    def list(
+        self, *, search: Optional[str] = None, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
+    ) -> AgentListResponse:
+        """The agents; `team_id` overrides the client's team for this call."""
+        return _call(self._client, AgentListResponse, "GET", "agents", timeout, params=dict(params, search=search), team_id=team_id)
+
+    def retrieve(self, agent_id: str, *, timeout: Optional[float] = None) -> AgentResponse:
+        """One agent."""
+        return _call(self._client, AgentResponse, "GET", "agents/" + quote(agent_id, safe=""), timeout)
+
+    def create(self, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any) -> AgentResponse:
+        """Create an agent (`name`, `model_name`, `system_prompt`...); the client's team goes in the body too, as the official sends it."""
+        body = _merged(request, fields)
+        if self._client.team_id:
+            body.setdefault("team_id", self._client.team_id)
+        return _call(self._client, AgentResponse, "POST", "agents", timeout, json=body)
+
+    def update(
+        self, agent_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> AgentResponse:
+        """Change an agent's fields (PATCH: what is not given stays)."""
+        return _call(self._client, AgentResponse, "PATCH", "agents/" + quote(agent_id, safe=""), timeout, json=_merged(request, fields))
+
+    def delete(self, agent_id: str, *, timeout: Optional[float] = None) -> AgentDeleteResponse:
+        """Delete a custom agent."""
+        return _call(self._client, AgentDeleteResponse, "DELETE", "agents/" + quote(agent_id, safe=""), timeout)
+
+
+class Sessions(_Group):
+    """`client.sessions`: start, continue, resume, read, list and cancel an agent's sessions."""
+
+    def create(
+        self, agent_id: str, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[bool] = None,
+        extra_headers: Optional[Mapping[str, str]] = None, timeout: Optional[float] = None, **fields: Any,
+    ) -> Union[SessionResponse, SessionStream]:
+        """Start a session (`input=...`): a SessionResponse, or with stream=True a SessionStream."""
+        body = _merged(request, dict(fields, stream=stream))
+        path = "agents/%s/sessions" % quote(agent_id, safe="")
+        if body.get("stream") is True:
+            return SessionStream(self._client, ("POST", path, body, extra_headers), session_id=body.get("session_id"), timeout=timeout)
+        return _call(self._client, SessionResponse, "POST", path, timeout, json=body, headers=extra_headers)
+
+    def stream(self, agent_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any) -> SessionStream:
+        """Start a session and stream its events."""
+        return self.create(agent_id, request, timeout=timeout, **dict(fields, stream=True))  # type: ignore[return-value]  # stream=True
+
+    def send(
+        self, session_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> Union[SessionResponse, SessionMessageReceipt, SessionStream]:
+        """Continue a session: a SessionResponse; a SessionStream with stream=True; with
+        delivery="queued", a SessionMessageReceipt (`idempotency_key`, else a generated
+        one, is sent as the Idempotency-Key header)."""
+        body = _merged(request, fields)
+        _need_input(body, approvals=body.get("stream") is True)
+        path = "sessions/%s/messages" % quote(session_id, safe="")
+        if body.get("stream") is True:
+            return SessionStream(self._client, ("POST", path, body, None), session_id=session_id, timeout=timeout)
+        if body.get("delivery") != "queued":
+            return _call(self._client, SessionResponse, "POST", path, timeout, json=body)
+        import uuid
+
+        key = {"Idempotency-Key": body.pop("idempotency_key", None) or str(uuid.uuid4())}
+        return _call(self._client, SessionMessageReceipt, "POST", path, timeout, json=body, headers=key)
+
+    def stream_message(
+        self, session_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> SessionStream:
+        """Continue a session and stream its events."""
+        return self.send(session_id, request, timeout=timeout, **dict(fields, stream=True))  # type: ignore[return-value]  # stream=True
+
+    def resume_stream(self, session_id: str, last_cursor: str, *, timeout: Optional[float] = None, **params: Any) -> SessionStream:
+        """The session's events after `last_cursor` (a `stream_cursor` received before)."""
+        request = ("GET", _resume_path(session_id, last_cursor, params), None, None)
+        return SessionStream(self._client, request, session_id=session_id, cursor=last_cursor, timeout=timeout)
+
+    def retrieve(self, session_id: str, *, timeout: Optional[float] = None) -> SessionResponse:
+        """One session, its messages included."""
+        return _call(self._client, SessionResponse, "GET", "sessions/" + quote(session_id, safe=""), timeout)
+
+    def list(
+        self, agent_id: str, *, search: Optional[str] = None, state: Optional[str] = None, type: Optional[str] = None,
+        creator_user_id: Optional[str] = None, trigger_id: Optional[str] = None, sort_order: Optional[str] = None,
+        page_size: Optional[int] = None, cursor: Optional[str] = None, timeout: Optional[float] = None, **params: Any,
+    ) -> SessionListResponse:
+        """An agent's sessions, a page at a time (`cursor`: a previous page's `next_cursor`)."""
+        query = dict(params, search=search, state=state, type=type, creator_user_id=creator_user_id, trigger_id=trigger_id,
+                     sort_order=sort_order, page_size=page_size, cursor=cursor)
+        return _call(self._client, SessionListResponse, "GET", "agents/%s/sessions" % quote(agent_id, safe=""), timeout, params=query)
+
+    def cancel(self, session_id: str, *, timeout: Optional[float] = None) -> SessionResponse:
+        """Stop the session's run."""
+        return _call(self._client, SessionResponse, "POST", "sessions/%s/cancel" % quote(session_id, safe=""), timeout, json={})
+
+
+class Models(_Group):
+    """`client.models`: the model catalogue, and Chew's routing decision."""
+
+    def list(self, *, timeout: Optional[float] = None, **params: Any) -> ModelListResponse:
+        """The models, by group."""
+        return _call(self._client, ModelListResponse, "GET", "models", timeout, params=params)
+
+    def route(self, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any) -> ModelRouteResponse:
+        """Which model should handle `input` (among `models=[...]`, else the whole catalogue); nothing runs."""
+        body = _merged(request, fields)
+        _need_input(body)
+        return _call(self._client, ModelRouteResponse, "POST", "models/route", timeout, json=body)
+
+
+_UNWRAPPED_GROUPS = frozenset(
+    ("skills", "artifacts", "brain", "teams", "organizations", "evaluations", "browser_profiles", "decisions", "wiki", "voice", "sync", "oauth")
+)
+
+
+def _no_attribute(obj: object, name: str) -> "NoReturn":
+    # A missing attribute; for the official SDK's groups this file does not wrap, where to go instead.
+    if name in _UNWRAPPED_GROUPS:
+        raise AttributeError(
+            "%s.%s is not wrapped by gumloop.py: reach its endpoints with client.request(...) / client.stream(...) "
+            "(README: \"Everything else the API offers\")" % (type(obj).__name__, name)
+        )
+    raise AttributeError("%r object has no attribute %r" % (type(obj).__name__, name))
 
 
 ###############################################################################
@@ -2674,6 +3145,10 @@ class AsyncGumloop:
         self._streams: "weakref.WeakSet[AsyncStream]" = weakref.WeakSet()
         self.chat = AsyncChat(self)
         self.mcp = AsyncMcp(self)
+        self.agents = AsyncAgents(self)
+        self.sessions = AsyncSessions(self)
+        self.models = AsyncModels(self)
+        self.api_key = api_key
 
     def __repr__(self) -> str:
         return "Async" + repr(self._client)
@@ -2742,6 +3217,11 @@ class AsyncGumloop:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
+
+    if not TYPE_CHECKING:  # type checkers go on reporting a misspelt attribute
+
+        def __getattr__(self, name: str) -> NoReturn:
+            _no_attribute(self, name)
 
 
 class AsyncStream:
@@ -2883,6 +3363,110 @@ class AsyncMcp:
     def close(self) -> None:
         """Close the client's pooled connections (the official client has this too)."""
         self._mcp.close()
+
+
+# The one place a session stream gets its async wrapper: an async iterator of SessionEvent.
+def _async_events(client: AsyncGumloop, stream: SessionStream) -> AsyncStream:
+    return AsyncStream(client, stream)  # type: ignore[arg-type]  # it uses next(), close() and _request_id
+
+
+class _AsyncGroup:
+    # A resource group of AsyncGumloop: the sync group's methods, with their parameters, awaited.
+    def __init__(self, client: AsyncGumloop) -> None:
+        self._client = client
+
+
+# `client.agents` of AsyncGumloop.
+class AsyncAgents(_AsyncGroup):
+    async def list(
+        self, *, search: Optional[str] = None, team_id: Optional[str] = None, timeout: Optional[float] = None, **params: Any
+    ) -> AgentListResponse:
+        """Agents.list, awaited."""
+        return await self._client._run(self._client._client.agents.list, search=search, team_id=team_id, timeout=timeout, **params)
+
+    async def retrieve(self, agent_id: str, *, timeout: Optional[float] = None) -> AgentResponse:
+        """Agents.retrieve, awaited."""
+        return await self._client._run(self._client._client.agents.retrieve, agent_id, timeout=timeout)
+
+    async def create(self, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any) -> AgentResponse:
+        """Agents.create, awaited."""
+        return await self._client._run(self._client._client.agents.create, request, timeout=timeout, **fields)
+
+    async def update(
+        self, agent_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> AgentResponse:
+        """Agents.update, awaited."""
+        return await self._client._run(self._client._client.agents.update, agent_id, request, timeout=timeout, **fields)
+
+    async def delete(self, agent_id: str, *, timeout: Optional[float] = None) -> AgentDeleteResponse:
+        """Agents.delete, awaited."""
+        return await self._client._run(self._client._client.agents.delete, agent_id, timeout=timeout)
+
+
+# `client.sessions` of AsyncGumloop. As in the official client, `stream`, `stream_message`
+# and `resume_stream` are not awaited (`async for event in client.sessions.stream(...)`),
+# and every session stream sends its request at the first event.
+class AsyncSessions(_AsyncGroup):
+    async def create(
+        self, agent_id: str, request: Optional[Mapping[str, Any]] = None, *, stream: Optional[bool] = None,
+        extra_headers: Optional[Mapping[str, str]] = None, timeout: Optional[float] = None, **fields: Any,
+    ) -> Union[SessionResponse, AsyncStream]:
+        """Sessions.create, awaited: with stream=True an AsyncStream of SessionEvent."""
+        result = await self._client._run(
+            self._client._client.sessions.create, agent_id, request, stream=stream, extra_headers=extra_headers, timeout=timeout, **fields
+        )
+        return _async_events(self._client, result) if isinstance(result, SessionStream) else result
+
+    def stream(self, agent_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any) -> AsyncStream:
+        """Sessions.stream: an AsyncStream of SessionEvent (not awaited)."""
+        return _async_events(self._client, self._client._client.sessions.stream(agent_id, request, timeout=timeout, **fields))
+
+    async def send(
+        self, session_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> Union[SessionResponse, SessionMessageReceipt, AsyncStream]:
+        """Sessions.send, awaited: with stream=True an AsyncStream of SessionEvent."""
+        result = await self._client._run(self._client._client.sessions.send, session_id, request, timeout=timeout, **fields)
+        return _async_events(self._client, result) if isinstance(result, SessionStream) else result
+
+    def stream_message(
+        self, session_id: str, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> AsyncStream:
+        """Sessions.stream_message: an AsyncStream of SessionEvent (not awaited)."""
+        return _async_events(self._client, self._client._client.sessions.stream_message(session_id, request, timeout=timeout, **fields))
+
+    def resume_stream(self, session_id: str, last_cursor: str, *, timeout: Optional[float] = None, **params: Any) -> AsyncStream:
+        """Sessions.resume_stream: an AsyncStream of SessionEvent (not awaited)."""
+        return _async_events(self._client, self._client._client.sessions.resume_stream(session_id, last_cursor, timeout=timeout, **params))
+
+    async def retrieve(self, session_id: str, *, timeout: Optional[float] = None) -> SessionResponse:
+        """Sessions.retrieve, awaited."""
+        return await self._client._run(self._client._client.sessions.retrieve, session_id, timeout=timeout)
+
+    async def list(
+        self, agent_id: str, *, search: Optional[str] = None, state: Optional[str] = None, type: Optional[str] = None,
+        creator_user_id: Optional[str] = None, trigger_id: Optional[str] = None, sort_order: Optional[str] = None,
+        page_size: Optional[int] = None, cursor: Optional[str] = None, timeout: Optional[float] = None, **params: Any,
+    ) -> SessionListResponse:
+        """Sessions.list, awaited."""
+        return await self._client._run(
+            self._client._client.sessions.list, agent_id, search=search, state=state, type=type, creator_user_id=creator_user_id,
+            trigger_id=trigger_id, sort_order=sort_order, page_size=page_size, cursor=cursor, timeout=timeout, **params,
+        )
+
+    async def cancel(self, session_id: str, *, timeout: Optional[float] = None) -> SessionResponse:
+        """Sessions.cancel, awaited."""
+        return await self._client._run(self._client._client.sessions.cancel, session_id, timeout=timeout)
+
+
+# `client.models` of AsyncGumloop.
+class AsyncModels(_AsyncGroup):
+    async def list(self, *, timeout: Optional[float] = None, **params: Any) -> ModelListResponse:
+        """Models.list, awaited."""
+        return await self._client._run(self._client._client.models.list, timeout=timeout, **params)
+
+    async def route(self, request: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None, **fields: Any) -> ModelRouteResponse:
+        """Models.route, awaited."""
+        return await self._client._run(self._client._client.models.route, request, timeout=timeout, **fields)
 
 
 ###############################################################################
@@ -3034,11 +3618,15 @@ def _build_parser() -> Any:
     chat.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     chat.add_argument("--save-images", metavar="DIR", help="write images in the reply to DIR")
     mcp = sub.add_parser("mcp", parents=[common], help="run one MCP tool")
+    mcp.set_defaults(parser=mcp)  # its own usage for an --args error
     mcp.add_argument("server_id")
     mcp.add_argument("tool_name")
     mcp.add_argument("--args", default="{}", help="tool arguments as a JSON object")
-    flow = sub.add_parser("flow", parents=[common], help="run a saved flow and print its outputs")
+    flow = sub.add_parser("flow", help="run a saved flow and print its outputs")
+    flow.set_defaults(parser=flow)
     flow.add_argument("flow_id")
+    flow.add_argument("--base-url", help="API base URL (default: GUMLOOP_BASE_URL or %s)" % DEFAULT_BASE_URL)
+    flow.add_argument("--user-id", help="the flow owner's user id (default: GUMLOOP_USER_ID)")
     flow.add_argument("--input", action="append", default=[], metavar="NAME=VALUE", help="a flow input (repeatable)")
     flow.add_argument("--project-id", help="workspace project id")
     flow.add_argument("--timeout", type=float, help="give up after S seconds")
@@ -3054,29 +3642,30 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
             try:
                 tool_args = json.loads(args.args)
             except ValueError as exc:
-                parser.error("--args is not valid JSON: %s" % exc)
+                args.parser.error("--args is not valid JSON: %s" % exc)
             if not isinstance(tool_args, dict):
-                parser.error("--args must be a JSON object")
+                args.parser.error("--args must be a JSON object")
             return _cli_mcp(args, tool_args, out, err)
         if args.command == "flow":
             inputs: Dict[str, Any] = {}
             for item in args.input:
                 name, eq, value = item.partition("=")
                 if not eq or not name:
-                    parser.error("--input takes NAME=VALUE, got %r" % item)
+                    args.parser.error("--input takes NAME=VALUE, got %r" % item)
                 inputs[name] = value
             return _cli_flow(args, inputs, out, err)
         return _cli_chat(args, out, err)
     except GumloopError as exc:
-        if isinstance(exc, APIStatusError):
-            err.write("error: HTTP %d: %s\n" % (exc.status_code, exc))
+        if isinstance(exc, APIStatusError):  # the status once, whether the message says it or not
+            status = "HTTP %d" % exc.status_code
+            err.write("error: %s\n" % (str(exc).strip() if status in str(exc) else "%s: %s" % (status, str(exc).strip())))
         elif isinstance(exc, AuthenticationError):
             err.write("error: no credential: set GUMLOOP_ACCESS_TOKEN\n")
         else:
-            err.write("error: %s\n" % exc)
+            err.write("error: %s\n" % str(exc).strip())
         return 1
     except ValueError as exc:  # a bad URL or argument, refused before anything was sent
-        err.write("error: %s\n" % exc)
+        err.write("error: %s\n" % str(exc).strip())
         return 2
     except KeyboardInterrupt:
         err.write("\n")
@@ -3155,9 +3744,9 @@ def _cli_flow(args: Any, inputs: Dict[str, Any], out: Any, err: Any) -> int:
     token = _env("GUMLOOP_ACCESS_TOKEN")
     if not token:
         raise AuthenticationError("no credential")
-    user_id = _env("GUMLOOP_USER_ID")
+    user_id = args.user_id or _env("GUMLOOP_USER_ID")
     if not user_id:
-        err.write("error: flows need GUMLOOP_USER_ID\n")
+        err.write("error: flows need --user-id or GUMLOOP_USER_ID\n")
         return 1
     started = _monotonic()
     show = err.isatty()
