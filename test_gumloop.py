@@ -5431,3 +5431,381 @@ def test_a_proxy_that_drops_the_connect_is_named_not_the_api(answer):
         t.join(WAIT)
         listener.close()
     assert "proxy 127.0.0.1:%d" % proxy_port in str(info.value), str(info.value)
+
+
+###############################################################################
+# -- Issue 24: agents, sessions, models, drop-in details -- ####################
+
+import asyncio  # noqa: E402
+
+# What the official SDK 0.5.9 sent for each call, recorded once against a loopback
+# recorder (client: access_token "tok", user_id "u1", team_id "team1"; `plain`: the token
+# only; base URL .../api/v1, stream base URL .../stream/v1). Rows: (call, exception raised
+# before sending, [(method, path, query, headers, JSON body)]). Unary calls go to the API
+# host with the team as a query parameter; session streams go to the stream host with no
+# team. The official (httpx) sends `Accept: */*` on unary calls and `Content-Type:
+# application/json` even on bodiless ones; gumloop.py sends `Accept: application/json` and a
+# Content-Type only with a body, so those two are compared on streams and bodies only.
+OFFICIAL_0_5_9_REQUESTS = [
+    ('client.agents.list()', None, [
+        ('GET', '/api/v1/agents', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.agents.list(search='bot', team_id='t2', page_size=5)", None, [
+        ('GET', '/api/v1/agents', {'search': 'bot', 'team_id': 't2', 'page_size': '5'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ('plain.agents.list()', None, [
+        ('GET', '/api/v1/agents', {}, {'accept': '*/*', 'authorization': 'Bearer tok', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.agents.retrieve('ag1')", None, [
+        ('GET', '/api/v1/agents/ag1', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.agents.create(name='Bot', model_name='m')", None, [
+        ('POST', '/api/v1/agents', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, {'name': 'Bot', 'model_name': 'm', 'team_id': 'team1'}),
+    ]),
+    ("plain.agents.create({'name': 'Bot'}, description='d')", None, [
+        ('POST', '/api/v1/agents', {}, {'accept': '*/*', 'authorization': 'Bearer tok', 'content-type': 'application/json'}, {'name': 'Bot', 'description': 'd'}),
+    ]),
+    ("client.agents.update('ag1', name='New')", None, [
+        ('PATCH', '/api/v1/agents/ag1', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, {'name': 'New'}),
+    ]),
+    ("client.agents.delete('ag1')", None, [
+        ('DELETE', '/api/v1/agents/ag1', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.sessions.create('ag1', input='hi')", None, [
+        ('POST', '/api/v1/agents/ag1/sessions', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, {'input': 'hi'}),
+    ]),
+    ("client.sessions.create('ag1', input='hi', extra_headers={'X-Trace': '1'})", None, [
+        ('POST', '/api/v1/agents/ag1/sessions', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json', 'x-trace': '1'}, {'input': 'hi'}),
+    ]),
+    ("client.sessions.create('ag1', input='hi', stream=True)", None, [
+        ('POST', '/stream/v1/agents/ag1/sessions', {}, {'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'accept': 'text/event-stream', 'content-type': 'application/json'}, {'input': 'hi', 'stream': True}),
+    ]),
+    ("client.sessions.stream('ag1', input='Hello')", None, [
+        ('POST', '/stream/v1/agents/ag1/sessions', {}, {'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'accept': 'text/event-stream', 'content-type': 'application/json'}, {'input': 'Hello', 'stream': True}),
+    ]),
+    ("client.sessions.send('s1', input='more')", None, [
+        ('POST', '/api/v1/sessions/s1/messages', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, {'input': 'more'}),
+    ]),
+    ("client.sessions.send('s1', message='report', delivery='queued', idempotency_key='k1')", None, [
+        ('POST', '/api/v1/sessions/s1/messages', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json', 'idempotency-key': 'k1'}, {'message': 'report', 'delivery': 'queued'}),
+    ]),
+    ("client.sessions.send('s1', message='report', delivery='queued')", None, [
+        ('POST', '/api/v1/sessions/s1/messages', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json', 'idempotency-key': '<generated uuid4: 36 chars>'}, {'message': 'report', 'delivery': 'queued'}),
+    ]),
+    ("client.sessions.send('s1', input='x', stream=True)", None, [
+        ('POST', '/stream/v1/sessions/s1/messages', {}, {'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'accept': 'text/event-stream', 'content-type': 'application/json'}, {'input': 'x', 'stream': True}),
+    ]),
+    ("client.sessions.stream_message('s1', input='x')", None, [
+        ('POST', '/stream/v1/sessions/s1/messages', {}, {'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'accept': 'text/event-stream', 'content-type': 'application/json'}, {'input': 'x', 'stream': True}),
+    ]),
+    ("client.sessions.resume_stream('s1', 'c5')", None, [
+        ('GET', '/stream/v1/sessions/s1', {'stream': 'true', 'last_cursor': 'c5'}, {'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'accept': 'text/event-stream'}, None),
+    ]),
+    ("client.sessions.retrieve('s1')", None, [
+        ('GET', '/api/v1/sessions/s1', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.sessions.list('ag1', state='active', page_size=10)", None, [
+        ('GET', '/api/v1/agents/ag1/sessions', {'state': 'active', 'page_size': '10', 'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.sessions.cancel('s1')", None, [
+        ('POST', '/api/v1/sessions/s1/cancel', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, {}),
+    ]),
+    ('client.models.list()', None, [
+        ('GET', '/api/v1/models', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.models.list(provider='x')", None, [
+        ('GET', '/api/v1/models', {'provider': 'x', 'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, None),
+    ]),
+    ("client.models.route(input='Summarize', models=['a', 'b'])", None, [
+        ('POST', '/api/v1/models/route', {'team_id': 'team1'}, {'accept': '*/*', 'authorization': 'Bearer tok', 'x-auth-key': 'u1', 'content-type': 'application/json'}, {'input': 'Summarize', 'models': ['a', 'b']}),
+    ]),
+    ("client.sessions.send('s1')", 'ValueError', [
+    ]),
+    ('client.models.route()', 'ValueError', [
+    ]),
+]
+
+
+OFFICIAL_ANSWER = {"agents": [], "agent": {"id": "ag1", "name": "Bot"}, "agent_id": "ag1", "deleted": True,
+                   "session": {"id": "s1", "agent_id": "ag1"}, "sessions": [], "message_id": "m1", "status": "accepted",
+                   "router": "chew", "route": {"model": "m", "lane": "l", "verdict_lane": "v"}, "model_groups": []}
+SESSION_EVENTS = [{"type": "text-delta", "delta": "Hi", "stream_cursor": "c1"}, {"type": "finish", "final": True, "stream_cursor": "c2"}]
+
+
+def answer_like_gumloop(req: Recorded, r: Reply) -> None:
+    if req.headers.get("accept") == "text/event-stream":
+        r.sse(SESSION_EVENTS, done=False)
+    else:
+        r.json(OFFICIAL_ANSWER)
+
+
+def test_agents_sessions_models_send_what_the_official_0_5_9_sends(server):
+    server.default = answer_like_gumloop
+    kwargs = dict(access_token="tok", base_url=server.base, stream_base_url=server.url + "/stream/v1")
+    with gumloop.Gumloop(user_id="u1", team_id="team1", **kwargs) as client, gumloop.Gumloop(**kwargs) as plain:
+        for code, raises, expected in OFFICIAL_0_5_9_REQUESTS:
+            del server.requests[:]
+            if raises:
+                with pytest.raises(ValueError):
+                    eval(code, {"client": client, "plain": plain})
+            else:
+                result = eval(code, {"client": client, "plain": plain})
+                if isinstance(result, gumloop.SessionStream):
+                    assert [e.type for e in result] == ["text-delta", "finish"], code
+            assert len(server.requests) == len(expected), code
+            for req, (method, path, query, headers, body) in zip(server.requests, expected):
+                assert (req.method, req.path, req.query, req.json) == (method, path, query, body), code
+                for name in ("authorization", "x-auth-key", "x-trace"):
+                    assert req.headers.get(name) == headers.get(name), (code, name)
+                key = headers.get("idempotency-key")
+                assert (req.headers.get("idempotency-key") or "").__len__() == 36 if key and key.startswith("<generated") \
+                    else req.headers.get("idempotency-key") == key, code
+                if headers.get("accept") == "text/event-stream":
+                    assert req.headers["accept"] == "text/event-stream", code
+                if body is not None:
+                    assert req.headers["content-type"] == "application/json", code
+
+
+def agent_server(server: Server) -> None:
+    def route(req: Recorded, r: Reply) -> None:
+        if (req.method, req.path) == ("GET", "/api/v1/agents"):
+            r.json({"agents": [{"id": "ag1", "name": "Helper", "brand_new": 1}], "next_cursor": None})
+        elif (req.method, req.path) == ("POST", "/stream/v1/agents/ag1/sessions"):
+            r.sse([{"type": "start", "interaction_id": "s1", "stream_cursor": "c1"},
+                   {"type": "text-delta", "delta": "I can help", "stream_cursor": "c2"},
+                   {"type": "finish", "final": True, "finishReason": "stop", "stream_cursor": "c3"}], done=False)
+        elif (req.method, req.path) == ("POST", "/api/v1/models/route"):
+            r.json({"router": "chew", "route": {"model": "claude-opus-5", "lane": "deep", "verdict_lane": "deep",
+                                                "fallback_models": ["gpt-5.6-luna"]}, "candidates": []})
+        elif (req.method, req.path) == ("POST", "/api/v1/sessions/session_id/messages"):
+            r.json({"message_id": "msg_1", "status": "accepted"})
+        else:
+            r.json({"error": {"message": "no route"}}, 404)
+
+    server.default = route
+
+
+OFFICIAL_README_ASYNC_AGENT = '''
+import asyncio
+
+from gumloop import AsyncGumloop
+
+
+async def main() -> None:
+    async with AsyncGumloop(access_token="your_access_token") as client:
+        agents = await client.agents.list()
+        agent = agents.agents[0]
+
+        async for event in client.sessions.stream(
+            agent.id,
+            input="Hello, what can you do?",
+        ):
+            print(event)
+
+
+asyncio.run(main())
+'''
+
+README_SYNC_AGENT = '''
+from gumloop import Gumloop
+
+with Gumloop(access_token="your_access_token") as client:
+    agents = client.agents.list()
+    agent = agents.agents[0]
+    for event in client.sessions.stream(agent.id, input="Hello, what can you do?"):
+        print(event)
+'''
+
+OFFICIAL_README_ROUTE = '''
+from gumloop import Gumloop
+
+client = Gumloop(api_key="your_api_key", user_id="your_user_id")
+
+decision = client.models.route(
+    input="Summarize this email thread and draft a reply",
+    models=["gpt-5.6-luna", "x-ai/grok-4.6", "claude-opus-5"],
+)
+
+print(decision.route.model, decision.route.lane, decision.route.fallback_models)
+'''
+
+OFFICIAL_README_QUEUED = '''
+receipt = client.sessions.send(
+    "session_id",
+    message="The investigation is complete.",
+    delivery="queued",
+    idempotency_key="job_991_report",
+)
+'''
+
+
+@pytest.mark.parametrize("example", [OFFICIAL_README_ASYNC_AGENT, README_SYNC_AGENT])
+def test_official_readme_agent_example_runs_unchanged(example, server, monkeypatch, capsys):
+    agent_server(server)
+    monkeypatch.setenv("GUMLOOP_BASE_URL", server.base)
+    monkeypatch.setenv("GUMLOOP_STREAM_BASE_URL", server.url + "/stream/v1")
+    exec(compile(example, "README", "exec"), {"__name__": "readme"})
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 3 and "text-delta" in printed[1] and "c2" in printed[1] and "stop" in printed[2]
+    post = server.requests[1]
+    assert post.json == {"input": "Hello, what can you do?", "stream": True} and post.query == {}
+    assert post.headers["authorization"] == "Bearer your_access_token"
+
+
+def test_official_readme_route_and_queued_examples_run_unchanged(server, monkeypatch, capsys):
+    agent_server(server)
+    monkeypatch.setenv("GUMLOOP_BASE_URL", server.base)
+    scope: Dict[str, Any] = {}
+    exec(compile(OFFICIAL_README_ROUTE, "README", "exec"), scope)
+    assert capsys.readouterr().out == "claude-opus-5 deep ['gpt-5.6-luna']\n"
+    exec(compile(OFFICIAL_README_QUEUED, "README", "exec"), scope)
+    receipt = scope["receipt"]
+    assert isinstance(receipt, gumloop.SessionMessageReceipt) and (receipt.message_id, receipt.status) == ("msg_1", "accepted")
+    route, queued = server.requests
+    assert route.json == {"input": "Summarize this email thread and draft a reply",
+                          "models": ["gpt-5.6-luna", "x-ai/grok-4.6", "claude-opus-5"]}
+    assert route.headers["x-auth-key"] == "your_user_id"
+    assert queued.json == {"message": "The investigation is complete.", "delivery": "queued"}
+    assert queued.headers["idempotency-key"] == "job_991_report"
+
+
+def cut_after(events: List[Any]) -> Handler:
+    """Send the events, then drop the connection in the middle of the chunked body."""
+    def handler(req: Recorded, r: Reply) -> None:
+        r.start_chunked()
+        for event in events:
+            r.chunk(sse_bytes(event))
+        r.close()
+    return handler
+
+
+def test_a_cut_session_stream_resumes_from_its_last_cursor(server, client):
+    first = [{"type": "start", "interaction_id": "s9", "stream_cursor": "c1"}, {"type": "text-delta", "delta": "a", "stream_cursor": "c2"}]
+    server.then(cut_after(first), cut_after([{"type": "text-delta", "delta": "b", "stream_cursor": "c3"}]),
+                sse([{"type": "text-delta", "delta": "c", "stream_cursor": "c4"}, {"type": "finish", "final": True}], done=False))
+    events = list(client.sessions.stream("ag1", input="go"))
+    assert [getattr(e, "delta", e.type) for e in events] == ["start", "a", "b", "c", "finish"]
+    start, resume1, resume2 = server.requests
+    assert (start.method, start.path) == ("POST", "/api/v1/agents/ag1/sessions")
+    assert [(r.method, r.path, r.query) for r in (resume1, resume2)] == [
+        ("GET", "/api/v1/sessions/s9", {"stream": "true", "last_cursor": "c2"}),
+        ("GET", "/api/v1/sessions/s9", {"stream": "true", "last_cursor": "c3"})]
+    assert resume1.headers["accept"] == "text/event-stream" and resume1.body == b""
+
+
+def test_a_cut_session_stream_without_a_session_id_raises_with_its_cursor(server, client):
+    server.then(cut_after([{"type": "text-delta", "delta": "a", "stream_cursor": "c1"}]))
+    stream = client.sessions.stream("ag1", input="go")
+    assert next(stream).stream_cursor == "c1"
+    with pytest.raises(gumloop.APIConnectionError) as info:
+        next(stream)
+    assert (info.value.stream_cursor, info.value.session_id) == ("c1", None)
+    # A body that ends cleanly but before the final event is a cut too; resumes stop at max_retries.
+    server.then(*[sse([{"type": "text-delta", "delta": "x", "stream_cursor": "c%d" % n}], done=False) for n in range(3)])
+    with pytest.raises(gumloop.APIConnectionError) as info:
+        list(client.sessions.resume_stream("s1", "c0"))
+    assert (info.value.stream_cursor, info.value.session_id) == ("c2", "s1") and len(server.requests) == 1 + 3
+    assert [r.query["last_cursor"] for r in server.requests[1:]] == ["c0", "c0", "c1"]
+
+
+def test_async_session_stream_resumes_after_a_cut(server):
+    server.then(cut_after([{"type": "text-delta", "delta": "a", "stream_cursor": "c1"}]),
+                sse([{"type": "finish", "final": True, "error": {"message": "late", "code": 7}}], done=False))
+
+    async def main() -> List[Any]:
+        async with async_client(server) as client:
+            return [event async for event in client.sessions.stream_message("s2", input="more")]
+
+    first, last = run_async(main())
+    assert first.stream_cursor == "c1" and last.error == "late" and last.error_details == {"message": "late", "code": 7}
+    assert server.requests[1].path == "/api/v1/sessions/s2" and server.requests[1].query["last_cursor"] == "c1"
+
+
+def test_session_event_fields_as_the_official_stream_event():
+    event = gumloop._session_event(gumloop.ServerSentEvent(event="finish", data='{"finishReason": "stop", "errorMessage": "m", "x": 1}'))
+    assert (event.type, event.finish_reason, event.error_message, event.x, event.error) == ("finish", "stop", "m", 1, None)
+    plain = gumloop._session_event(gumloop.ServerSentEvent(data="not json"))
+    assert (plain.type, plain.data) == (None, "not json")
+
+
+def test_send_and_route_refuse_a_missing_input_before_sending(server, client):
+    for call in (lambda: client.sessions.send("s1"), lambda: client.models.route(models=["m"]),
+                 lambda: client.sessions.stream_message("s1")):
+        with pytest.raises(ValueError, match="input or message is required"):
+            call()
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("group", sorted(gumloop._UNWRAPPED_GROUPS))
+def test_unwrapped_official_groups_say_how_to_reach_them(group, server):
+    clients = [gumloop.Gumloop(access_token="t", base_url=server.base), gumloop.AsyncGumloop(access_token="t", base_url=server.base)]
+    for c in clients:
+        with pytest.raises(AttributeError) as info:
+            getattr(c, group)
+        assert "client.request(...)" in str(info.value) and "Everything else the API offers" in str(info.value)
+        with pytest.raises(AttributeError) as info:
+            c.no_such_thing
+        assert "client.request" not in str(info.value)
+    clients[0].close()
+    run_async(clients[1].aclose())
+
+
+def test_mcp_tool_call_request_model_dump_options():
+    call = gumloop.McpToolCallRequest("s", "t", {"a": None})
+    assert call.model_dump(exclude_none=True) == {"server_id": "s", "tool_name": "t", "arguments": {}}
+    assert call.model_dump() == call.to_dict() and json.loads(call.model_dump_json()) == call.to_dict()
+    assert call.model_dump_json() == '{"server_id":"s","tool_name":"t","arguments":{"a":null}}'
+    for cls in [c for c in (getattr(gumloop, n) for n in gumloop.__all__) if isinstance(c, type) and hasattr(c, "to_dict")]:
+        assert "exclude_none" in cls.model_dump.__code__.co_varnames and hasattr(cls, "model_dump_json"), cls
+
+
+def test_client_api_key_is_the_positional_key():
+    assert gumloop.Gumloop("key-1").api_key == "key-1"
+    assert gumloop.Gumloop(access_token="tok-1").api_key is None
+
+
+@pytest.mark.parametrize("cls, body, field, got", [
+    (gumloop.McpExecuteResponse, {"results": {"a": 1}}, "McpExecuteResponse.results", "object"),
+    (gumloop.ChatResult, {"choices": "nope"}, "ChatResult.choices", "string"),
+    (gumloop.ChatResult, {"usage": [1]}, "ChatResult.usage", "array"),
+    (gumloop.AgentListResponse, {"agents": 5}, "AgentListResponse.agents", "number"),
+])
+def test_a_wrongly_typed_list_or_object_field_is_an_error(cls, body, field, got):
+    with pytest.raises(gumloop.GumloopError) as info:
+        cls.model_validate(body)
+    assert isinstance(info.value, ValueError) and field in str(info.value) and got in str(info.value)
+
+
+def test_cli_chat_with_a_wrongly_typed_answer_fails(server, monkeypatch, capsys):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    server.then(ok({"choices": "nope"}))
+    assert gumloop._main(["chat", "--base-url", server.base, "--no-stream", "hi"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "ChatResult.choices" in err and err.count("\n") == 1
+
+
+def test_cli_error_lines_say_the_status_once_and_end_with_one_newline(server, monkeypatch, capsys):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    server.then(ok({}, 401), ok({"error": {"message": "bad key\n"}}, 401))
+    for expected in ("error: Gumloop API returned HTTP 401\n", "error: HTTP 401: bad key\n"):
+        assert gumloop._main(["chat", "--base-url", server.base, "--no-stream", "hi"]) == 1
+        assert capsys.readouterr().err == expected
+
+
+def test_cli_args_errors_show_the_mcp_usage(capsys):
+    for bad in ("[1]", "{oops"):
+        with pytest.raises(SystemExit) as info:
+            gumloop._main(["mcp", "s", "t", "--args", bad])
+        assert info.value.code == 2
+        assert capsys.readouterr().err.startswith("usage: gumloop mcp ")
+
+
+def test_cli_flow_takes_user_id_and_offers_no_ignored_flag(server, monkeypatch, capsys):
+    with pytest.raises(SystemExit):
+        gumloop._main(["flow", "--help"])
+    usage = capsys.readouterr().out
+    assert "--user-id" in usage and "--team-id" not in usage and "--stream-base-url" not in usage
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", CANARY)
+    flow_server(server, ["DONE"], {"summary": "ok"})
+    assert gumloop._main(["flow", "f1", "--base-url", server.base, "--user-id", "u7"]) == 0
+    assert server.requests[0].json["user_id"] == "u7" and json.loads(capsys.readouterr().out) == {"summary": "ok"}
