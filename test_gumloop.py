@@ -2524,6 +2524,10 @@ def _readme_expectations() -> Dict[str, Any]:
         assert reqs[0].json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "slack_send_message",
                                            "arguments": {"channel": "#general", "text": "Deploy finished"}}]}
 
+    def check_agents(reqs: List[Recorded]) -> None:
+        assert (reqs[0].method, reqs[0].path) == ("GET", "/api/v1/agents") and reqs[1].path == "/api/v1/agents/ag1/sessions"
+        assert reqs[1].json["stream"] is True and reqs[1].headers["accept"] == "text/event-stream"
+
     def check_lambda(reqs: List[Recorded]) -> None:
         assert reqs[0].json == {"calls": [{"server_id": "gumloop_slack", "tool_name": "slack_send_message",
                                            "arguments": {"channel": "#general", "text": "hi"}}]}
@@ -2588,6 +2592,12 @@ def _readme_expectations() -> Dict[str, Any]:
         "pydantic": ([ok(CHAT_RESULT)], chat_request("hi"), "6\nTrue\nother\n['id', 'object', 'created', 'model'] None\n"),
         "lambda": ([ok({"results": [{"status": "success", "content": ['{"ts": "1"}']}]})], check_lambda, "[{'ts': '1'}]\n"),
         "everything": (everything, check_everything, "token hi\nSupport bot sk-1 b'%PDF'\n"),
+        "agents": ([ok({"agents": [{"id": "ag1", "name": "Helper"}]}),
+                    sse([{"type": "text-delta", "delta": "I can help.", "stream_cursor": "c1"}, {"type": "finish", "final": True}], done=False),
+                    ok({"router": "chew", "route": {"model": "m1"}})], check_agents, "I can help.\nm1\n"),
+        "agents-async": ([ok({"agents": [{"id": "ag1"}]}),
+                          sse([{"type": "text-delta", "stream_cursor": "c1"}, {"type": "finish", "final": True}], done=False)],
+                         check_agents, "text-delta c1\nfinish None\n"),
     }
 
 
