@@ -800,7 +800,8 @@ class ChatStreamChunk(_Model):
     model: Optional[str] = _field()
     choices: List[ChatStreamChoice] = _field(_list_of(ChatStreamChoice, empty=[]), many=True)
     usage: Optional[ChatUsage] = _field(_object(ChatUsage))
-    error: Optional[ChunkError] = _field(_object(ChunkError))
+    # Not `_object`: an error event may carry a string or a list, which the stream reports as StreamError.
+    error: Optional[ChunkError] = _field(lambda value: _build(ChunkError, value) if isinstance(value, dict) else None)
     system_fingerprint: Optional[str] = _field()
     service_tier: Optional[str] = _field()
 
