@@ -1339,8 +1339,8 @@ class _Conn:
         # End the connection under any thread blocked reading it; safe from another thread.
         import socket
 
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+        try:  # while connecting, http.client holds the TCP socket (TLS handshake, proxy CONNECT)
+            (self.sock or self.http.sock).shutdown(socket.SHUT_RDWR)
         except (OSError, AttributeError):  # closed already, or not yet connected
             pass
 
@@ -1585,17 +1585,26 @@ class _HeadReader:
     # whole one). A line without its LF is refused here; a connection closed before the
     # first byte still reaches http.client as RemoteDisconnected. An answer that does not
     # begin "HTTP/" (an HTTP/2-only server's frames) is no HTTP/1.1 at all.
+    # It also counts the heads (the first line, and each after a blank line): http.client
+    # skips `100 Continue` answers by itself, with no limit before 3.13.15.
     def __init__(self, fp: Any) -> None:
         self.fp = fp
         self.lines = 0
+        self.heads = 0
+        self.at_head = True
 
     def readline(self, limit: int = -1) -> bytes:
         import http.client
 
         line: bytes = self.fp.readline(limit)
         self.lines += 1
-        if self.lines == 1 and line[:5] and not b"HTTP/".startswith(line[:5]):
-            raise http.client.UnknownProtocol("the answer does not begin with HTTP/")
+        if self.at_head:
+            self.heads += 1
+            if self.heads == 1 and line[:5] and not b"HTTP/".startswith(line[:5]):
+                raise http.client.UnknownProtocol("the answer does not begin with HTTP/")
+            if self.heads > _MAX_INTERIM + 1:
+                raise http.client.UnknownProtocol("more than %d interim answers" % _MAX_INTERIM)
+        self.at_head = line in (b"\r\n", b"\n")
         if not line.endswith(b"\n") and (line or self.lines > 1) and len(line) != limit:
             raise ConnectionError("connection closed inside the response head")
         return line
@@ -1626,18 +1635,14 @@ def _http_response_class() -> Any:
             fp, self.fp = self.fp, _HeadReader(self.fp)  # type: ignore[assignment]
             try:
                 super().begin(*args, **kwargs)
-                for _ in range(_MAX_INTERIM):  # interim answers (102, 103): http.client skips only 100
-                    if not 101 < self.status < 200:
-                        break
+                while 101 < self.status < 200:  # interim answers (102, 103): http.client skips only 100
                     self.headers = None  # type: ignore[assignment]  # begin() reads a head while none is set
                     super().begin(*args, **kwargs)
             finally:
                 if self.fp is not None:  # else http.client closed the response
                     self.fp = fp
-            if 101 <= self.status < 200:
-                raise http.client.UnknownProtocol(
-                    "101 Switching Protocols" if self.status == 101 else "more than %d interim answers" % _MAX_INTERIM
-                )
+            if self.status == 101:
+                raise http.client.UnknownProtocol("101 Switching Protocols")
             # A head line that is not a header: the parser took it and all after it for the body.
             if any(isinstance(d, (MissingHeaderBodySeparatorDefect, FirstHeaderLineIsContinuationDefect)) for d in self.msg.defects):
                 raise http.client.HTTPException("malformed response headers")
@@ -1834,9 +1839,7 @@ class _Transport:
                 if not _may_retry_failure(req, failure):
                     raise
                 _debug("stale pooled connection; replaying %s %s", req.method, _log_path(req.url))
-        conn = self._connect(key, req)
-        self._claim(conn, scope)
-        return self._roundtrip(conn, req, parts, stream, reused=False)
+        return self._roundtrip(self._connect(key, req, scope), req, parts, stream, reused=False)
 
     def _claim(self, conn: _Conn, scope: Optional[_Scope]) -> None:
         # `conn` serves this call now: a cancel of the call, or close(), can reach it.
@@ -1863,7 +1866,7 @@ class _Transport:
             self._routes[parts.scheme, parts.netloc] = key
         return key
 
-    def _connect(self, key: _OriginKey, req: _Request) -> _Conn:
+    def _connect(self, key: _OriginKey, req: _Request, scope: Optional[_Scope]) -> _Conn:
         import http.client
 
         scheme, host, port, proxy = key
@@ -1888,17 +1891,23 @@ class _Transport:
             http_conn.set_tunnel("[%s]" % host if ":" in host else host, port, headers=proxy_headers)
         conn = _Conn(http_conn, key, proxy_name, proxy_headers if proxy and not tunnel else None)
         conn.deadline = req.deadline
+        self._claim(conn, scope)  # close() and a cancel reach it while it connects
         connected = False  # until then, a failure through a proxy is the proxy's
         try:
             http_conn.timeout = _seconds_left(req.deadline)
-            http_conn.connect()  # TCP; the proxy's CONNECT; TLS when direct
+            # TCP, and the proxy's CONNECT; not HTTPSConnection's own connect, whose TLS
+            # handshake holds the only socket of the connection where no one else can reach it.
+            http.client.HTTPConnection.connect(http_conn)
             connected = True
-            if tunnel:
-                # TLS inside the tunnel, verified against the host without brackets: before
-                # 3.13, http.client names an IPv6 literal "[::1]" to TLS, which then fails.
+            if scheme == "https":
+                conn.sock = http_conn.sock.dup()  # through which close() and a cancel end the handshake
+                http_conn.sock.settimeout(_seconds_left(req.deadline))
+                # Verified against the host without brackets: before 3.13, http.client names
+                # an IPv6 literal "[::1]" to TLS, which then fails.
                 http_conn.sock = self._ssl().wrap_socket(http_conn.sock, server_hostname=host)
+                conn.sock.close()
         except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a host IDNA refuses
-            http_conn.close()
+            self.release(conn, None, reusable=False)
             # http.client reports a refused CONNECT as OSError("Tunnel connection failed:
             # <status> <reason>"): the proxy answered, not the API, and trying again will
             # not change its mind.
@@ -1941,11 +1950,11 @@ class _Transport:
 
         target = _request_target(parts)
         headers = req.headers
-        if conn.proxy_headers is not None:
+        if conn.proxy_headers is not None:  # the proxy URL's credentials, not a call's
             target = "%s://%s%s" % (parts.scheme, parts.netloc.rpartition("@")[2], target)
-            headers = dict(headers, **conn.proxy_headers)
+            headers = _merge_headers(headers, conn.proxy_headers)
         elif conn.proxy_name is not None:  # tunnelled: http.client before 3.13 writes "Host: [[::1]]"
-            headers = dict(headers, Host=parts.netloc.rpartition("@")[2])
+            headers = _merge_headers({"Host": parts.netloc.rpartition("@")[2]}, headers)
         try:
             conn.sock.settimeout(_seconds_left(req.deadline))
             conn.http.request(req.method, target, body=req.body, headers=headers)
@@ -2259,7 +2268,11 @@ class Stream(_EventSource):
             if not isinstance(obj, dict):
                 _debug("skipping a stream event that is not a JSON object (%d bytes)", len(event.data))
                 continue
-            chunk = _build(ChatStreamChunk, obj)
+            try:
+                chunk = _build(ChatStreamChunk, obj)
+            except GumloopError:  # a field of the wrong type: the stream ends with it
+                self.close()
+                raise
             if obj.get("error") is not None and not chunk.choices:
                 # An error with no choice to carry it: the documented loop
                 # (`chunk.choices[0].delta`) cannot read it, so it ends the stream.
@@ -3334,6 +3347,8 @@ class GumloopClient:
 
     @api_key.setter
     def api_key(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise TypeError("api_key must be a non-empty string")  # never a fall back to GUMLOOP_ACCESS_TOKEN
         self._client.access_token = value
 
     @property
@@ -3496,7 +3511,8 @@ def _build_parser() -> Any:
 
 class _ScrubbedOutput:
     # stdout or stderr of the command line: whatever it prints is scrubbed of tokens first
-    # (a tool's error or a model's answer may echo one).
+    # (a tool's error or a model's answer may echo one). Each write on its own: a streamed
+    # reply is printed as it arrives, so a token split across two deltas is not caught.
     def __init__(self, stream: Any) -> None:
         self.stream = stream
 

@@ -6563,3 +6563,118 @@ def test_help_on_every_public_name_says_what_it_does():
                  "GUMLOOP_BASE_URL", "GUMLOOP_STREAM_BASE_URL", "HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "TRACEPARENT"):
         assert word in doc, word
     assert "Gumloop" in inspect.getdoc(gumloop.AsyncGumloop) and "project_id" in inspect.getdoc(gumloop.GumloopClient)
+
+
+# -- Review fixes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("via", ["tls-handshake", "proxy-connect"])
+def test_close_reaches_a_call_still_connecting(via):
+    # A peer that takes the TCP connection and then says nothing: a TLS server stuck before
+    # its handshake, a proxy that never answers the CONNECT. close() ends that call at once.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+    heard = threading.Event()
+    peers: List[socket.socket] = []
+
+    def silent() -> None:
+        peer, _ = listener.accept()
+        peers.append(peer)
+        peer.recv(1)  # the ClientHello or the CONNECT line: the client is connecting
+        heard.set()
+
+    threading.Thread(target=silent, daemon=True).start()
+    if via == "tls-handshake":
+        c = gumloop.Gumloop(CANARY, base_url="https://127.0.0.1:%d/api/v1" % port, timeout=WAIT, max_retries=0)
+    else:
+        c = gumloop.Gumloop(CANARY, base_url="https://127.0.0.1:9/api/v1", proxy="http://127.0.0.1:%d" % port,
+                            timeout=WAIT, max_retries=0)
+    outcome: List[Any] = []
+    caller = threading.Thread(target=lambda: outcome.append(_raises(lambda: c.request("GET", "x"))))
+    caller.start()
+    try:
+        assert heard.wait(WAIT)
+        closed_at = time.monotonic()
+        c.close()
+        caller.join(WAIT)
+        assert not caller.is_alive() and time.monotonic() - closed_at < 2.0
+        assert isinstance(outcome[0], gumloop.APIConnectionError), outcome
+        peers[0].settimeout(WAIT)
+        while peers[0].recv(4096):  # the rest of the ClientHello or CONNECT, then the end
+            pass
+    finally:
+        listener.close()
+        for peer in peers:
+            peer.close()
+
+
+def _raises(call: Callable[[], Any]) -> Optional[BaseException]:
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001
+        return exc
+    return None
+
+
+def test_a_stream_chunk_with_a_wrongly_typed_field_ends_the_stream(server, client):
+    disconnected = threading.Event()
+    bad = dict(chunk("b"), usage="n/a")
+    server.then(gated_stream([chunk("a"), bad], [chunk("c")], threading.Event(), disconnected))
+    stream = client.chat.completions.create(model="m", messages=[], stream=True)
+    assert next(stream).choices[0].delta.content == "a"
+    with pytest.raises(gumloop.GumloopError) as info:
+        next(stream)
+    assert isinstance(info.value, ValueError) and "ChatStreamChunk.usage" in str(info.value)
+    assert disconnected.wait(WAIT)  # its connection is closed, not left open
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+def test_a_plain_proxy_gets_one_proxy_authorization_the_proxy_urls():
+    def serve(cs: socket.socket, n: int, srv: _I22RawServer) -> None:
+        srv.record(n, _flt_read_request(_FltReader(cs)))
+        cs.sendall(_i22_answer(b'{"via": "proxy"}'))
+
+    proxy = _I22RawServer(serve)
+    c = gumloop.Gumloop(CANARY, base_url="http://127.0.0.1:9/api/v1", proxy="http://al:pw@127.0.0.1:%d" % proxy.port)
+    try:
+        assert c.request("GET", "x", headers={"proxy-authorization": "Basic other"}) == {"via": "proxy"}
+    finally:
+        c.close()
+        proxy.close()
+    lines = [line for line in proxy.seen[0][1].split(b"\r\n") if line.lower().startswith(b"proxy-authorization:")]
+    assert lines == [b"Proxy-Authorization: Basic YWw6cHc="]  # al:pw, the proxy URL's, once
+
+
+def test_a_tunnelled_request_sends_one_host_header(tls_server, cert_files, proxy):
+    import ssl
+
+    seen: List[Any] = []
+    tls_server.then(_keep_headers(seen), _keep_headers(seen))
+    c = gumloop.Gumloop(CANARY, base_url=tls_server.base, proxy=proxy.url,
+                        ssl_context=ssl.create_default_context(cafile=cert_files[0]))
+    c.request("GET", "x", headers={"host": "api.example.test"})
+    c.request("GET", "y")
+    c.close()
+    assert seen[0].get_all("host") == ["api.example.test"]  # the call's own, once
+    assert seen[1].get_all("host") == ["127.0.0.1:%d" % tls_server.port]
+
+
+def test_a_thousand_100_continue_answers_are_refused(server):
+    server.then(raw_response(b"HTTP/1.1 100 Continue\r\n\r\n" * 1000 + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, timeout=WAIT, max_retries=0)
+    with pytest.raises(gumloop.APIConnectionError) as info:
+        c.request("GET", "x")
+    c.close()
+    assert "interim" in str(info.value)
+
+
+def test_legacy_api_key_cannot_be_cleared_into_the_environment_token(monkeypatch):
+    monkeypatch.setenv("GUMLOOP_ACCESS_TOKEN", "env-token-never-sent")
+    c = legacy_client("key-1", "u")
+    for bad in ("", None):
+        with pytest.raises(TypeError):
+            c.api_key = bad
+    assert c.api_key == "key-1"
