@@ -6678,3 +6678,25 @@ def test_legacy_api_key_cannot_be_cleared_into_the_environment_token(monkeypatch
         with pytest.raises(TypeError):
             c.api_key = bad
     assert c.api_key == "key-1"
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_transfer_coded_body_arriving_after_a_204_or_304_never_reaches_the_next_request(server, status):
+    # The head says chunked, the body comes a moment later: by then the client has its
+    # answer (there is no body to a 204 or 304) and would send the next request on this
+    # connection, where the late chunk would be read as its status line.
+    def late_body(req: Recorded, r: Reply) -> None:
+        r.h.wfile.write(b"HTTP/1.1 %d X\r\nTransfer-Encoding: chunked\r\n\r\n" % status)
+        r.h.wfile.flush()
+        server.release.wait(0.3)  # a slow server
+        r.h.wfile.write(b"5\r\nstale\r\n0\r\n\r\n")
+        r.h.wfile.flush()
+
+    server.then(late_body, ok({"n": 2}))
+    c = gumloop.Gumloop(CANARY, base_url=server.base, max_retries=0, timeout=WAIT)
+    try:
+        _raises(lambda: c.request("GET", "x"))  # None, or the 304's APIStatusError
+        assert c.request("GET", "y") == {"n": 2}
+    finally:
+        c.close()
+    assert [r.conn for r in server.requests] == [1, 2]
