@@ -1801,13 +1801,13 @@ class _Transport:
             return answer
 
     def _wait_to_retry(self, req: _Request, attempt: int, delay: Optional[float], why: str) -> bool:
-        # Wait for the next attempt when one may be made: within max_retries, and only if
-        # the wait ends inside the call's budget -- else the last error is raised at once.
+        # Wait for the next attempt when one may be made: within max_retries, on a client
+        # not closed, and only if the wait ends inside the call's budget -- else the last
+        # error is raised at once.
         deadline = req.deadline
-        if delay is None or attempt >= self.max_retries or (deadline is not None and _monotonic() + delay >= deadline):
+        late = deadline is not None and _monotonic() + (delay or 0) >= deadline
+        if delay is None or attempt >= self.max_retries or self._pool.closed or late:
             return False
-        if self._pool.closed:
-            return False  # close() ended this call
         _debug("retrying %s %s after %s (attempt %d, wait %.2fs)", req.method, _log_path(req.url), why, attempt + 1, delay)
         _sleep(delay)
         return True
